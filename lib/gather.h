@@ -1,0 +1,58 @@
+/* gather.h - asyncio.gather, wait, wait_for and as_completed.
+ *
+ * gather(futures) is one future whose result is a struct gather_result
+ * (owned by the gather future) holding each child's result in argument
+ * order. The first child error fails the gather without cancelling the
+ * others (as asyncio); with GATHER_RETURN_ERRORS the errors are kept as
+ * results instead (return_exceptions=True). Cancelling the gather cancels
+ * every child. The gather holds a reference to each child until it ends.
+ */
+#ifndef CRAWL_GATHER_H
+#define CRAWL_GATHER_H
+
+#include "task.h"
+
+enum { GATHER_RETURN_ERRORS = 1 };
+
+struct gather_result {
+	size_t count;
+	void **values; /* values[i]: child i's result (NULL if it failed) */
+	int *errors;   /* errors[i]: child i's error, or 0 */
+};
+
+/* Errors: CRAWL_ENOMEM, CRAWL_EINVAL (n == 0 is fine: finishes at once
+ * with an empty result). */
+int gather(loop_t *l, future_t *const *futures, size_t n, int flags, future_t **out);
+
+enum wait_mode { WAIT_ALL_COMPLETED, WAIT_FIRST_COMPLETED, WAIT_FIRST_ERROR };
+
+/* The two sets of wait(): pointers into the caller's array order. */
+struct wait_sets {
+	future_t **done;
+	size_t ndone;
+	future_t **pending;
+	size_t npending;
+};
+
+/* Inside a task: waits until mode is satisfied or timeout seconds pass
+ * (timeout < 0: none). Fills *sets (free with wait_sets_free); no future
+ * is cancelled. Returns 0, CRAWL_ECANCELLED, CRAWL_ENOTTASK, CRAWL_ENOMEM. */
+int task_wait(future_t *const *futures, size_t n, double timeout, enum wait_mode mode,
+	      struct wait_sets *sets);
+void wait_sets_free(struct wait_sets *sets);
+
+/* Inside a task: awaits f for at most timeout seconds; on timeout f is
+ * cancelled and CRAWL_ETIMEDOUT returned. Otherwise as task_await. */
+int task_wait_for(future_t *f, double timeout, void **result);
+
+/* as_completed: yields the futures in the order they finish. */
+typedef struct as_completed as_completed_t;
+int as_completed_new(loop_t *l, future_t *const *futures, size_t n, double timeout,
+		     as_completed_t **out);
+/* Inside a task: the next finished future in *f (a reference held by the
+ * iterator, valid until as_completed_free). Returns 0, CRAWL_ETIMEDOUT,
+ * CRAWL_ENOTFOUND when every future has been returned, CRAWL_ECANCELLED. */
+int as_completed_next(as_completed_t *ac, future_t **f);
+void as_completed_free(as_completed_t *ac);
+
+#endif
