@@ -185,9 +185,11 @@ static int url_finish(UriUriA *u, struct url_view *v)
 	return 0;
 }
 
+/* Appends n bytes; s may be NULL when n is 0 (empty uriparser ranges). */
 static char *put(char *p, const char *s, size_t n)
 {
-	memcpy(p, s, n);
+	if (n)
+		memcpy(p, s, n);
 	return p + n;
 }
 
