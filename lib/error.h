@@ -30,7 +30,7 @@
 	X(EBADYIELD, -19, "task yielded something that is not a future")        \
 	X(EDESTROYED, -20, "task was destroyed but it is pending")              \
 	X(EURL, -30, "malformed URL")                                           \
-	X(ESCHEME, -31, "unsupported URL scheme (only http and https)")         \
+	X(ESCHEME, -31, "unsupported URL scheme")         \
 	X(EDNS, -32, "could not resolve host")                                  \
 	X(ECONNREFUSED, -33, "connection refused")                              \
 	X(ETLS, -34, "TLS handshake or certificate failure")                    \
