@@ -34,67 +34,55 @@ struct key_def {
 	const char *def;      /* the default, as the file would spell it */
 };
 
-#define OFF(f) offsetof(struct crawld_config, f)
-#define INT(s, k, f, lo, hi, d) { s, #k, K_INT, 0, OFF(f), lo, hi, false, d }
-#define I64(s, k, f, lo, hi, d) { s, #k, K_I64, 0, OFF(f), lo, hi, false, d }
-#define BOOL(s, k, f, r, d) { s, #k, K_BOOL, 0, OFF(f), 0, 1, r, d }
-#define STR(s, k, f, kind, lo, hi, r, d) { s, #k, K_STR, kind, OFF(f), lo, hi, r, d }
+/* One line per key: section and key name the field too (c->section.key). */
+#define KEY(s, k, type, kind, lo, hi, restart, def) \
+	{ #s, #k, type, kind, offsetof(struct crawld_config, s.k), lo, hi, restart, def }
+#define INT(s, k, lo, hi, def) KEY(s, k, K_INT, 0, lo, hi, false, def)
+#define I64(s, k, lo, hi, def) KEY(s, k, K_I64, 0, lo, hi, false, def)
+#define BOOL(s, k, restart, def) KEY(s, k, K_BOOL, 0, 0, 1, restart, def)
+#define STR(s, k, kind, lo, hi, restart, def) KEY(s, k, K_STR, kind, lo, hi, restart, def)
 
 static const struct key_def keys[] = {
-	STR("daemon", user, daemon.user, S_NAME, 1, 32, true, "crawld"),
-	STR("daemon", group, daemon.group, S_NAME, 1, 32, true, "crawld"),
-	STR("daemon", state_dir, daemon.state_dir, S_PATH, 1, 4095, true,
-	    "/var/lib/crawld"),
-	STR("daemon", socket, daemon.socket, S_SOCK, 1, 107, true,
-	    "/run/crawld/crawld.sock"),
-	{ "daemon", "socket_mode", K_MODE, 0, OFF(daemon.socket_mode), 0,
-	  0777, true, "0660" },
-	STR("daemon", log_dir, daemon.log_dir, S_PATH, 1, 4095, true,
-	    "/var/log/crawld"),
-	{ "daemon", "log_level", K_LEVEL, 0, OFF(daemon.log_level), LOG_ERR,
-	  LOG_DEBUG, false, "info" },
-	I64("daemon", log_max_bytes, daemon.log_max_bytes, 4096, 1073741824,
-	    "10485760"),
-	INT("daemon", log_keep, daemon.log_keep, 0, 100, "5"),
-	STR("daemon", pid_file, daemon.pid_file, S_PATH_OPT, 0, 4095, true, ""),
-	INT("daemon", max_clients, daemon.max_clients, 1, 65536, "256"),
-	INT("daemon", max_line, daemon.max_line, 1024, 16777216, "65536"),
-	INT("daemon", checkpoint_interval_ms, daemon.checkpoint_interval_ms,
-	    100, 3600000, "2000"),
-	INT("daemon", shutdown_timeout_ms, daemon.shutdown_timeout_ms, 0,
-	    600000, "10000"),
-	BOOL("daemon", watchdog, daemon.watchdog, true, "true"),
+	STR(daemon, user, S_NAME, 1, 32, true, "crawld"),
+	STR(daemon, group, S_NAME, 1, 32, true, "crawld"),
+	STR(daemon, state_dir, S_PATH, 1, 4095, true, "/var/lib/crawld"),
+	STR(daemon, socket, S_SOCK, 1, 107, true, "/run/crawld/crawld.sock"),
+	KEY(daemon, socket_mode, K_MODE, 0, 0, 0777, true, "0660"),
+	STR(daemon, log_dir, S_PATH, 1, 4095, true, "/var/log/crawld"),
+	KEY(daemon, log_level, K_LEVEL, 0, LOG_ERR, LOG_DEBUG, false, "info"),
+	I64(daemon, log_max_bytes, 4096, 1073741824, "10485760"),
+	INT(daemon, log_keep, 0, 100, "5"),
+	STR(daemon, pid_file, S_PATH_OPT, 0, 4095, true, ""),
+	INT(daemon, max_clients, 1, 65536, "256"),
+	INT(daemon, max_line, 1024, 16777216, "65536"),
+	INT(daemon, checkpoint_interval_ms, 100, 3600000, "2000"),
+	INT(daemon, shutdown_timeout_ms, 0, 600000, "10000"),
+	BOOL(daemon, watchdog, true, "true"),
 
-	INT("limits", max_connections, limits.max_connections, 1, 100000,
-	    "256"),
-	INT("limits", max_per_host, limits.max_per_host, 1, 1000, "8"),
-	INT("limits", max_jobs_running, limits.max_jobs_running, 1, 10000,
-	    "16"),
-	I64("limits", max_body_bytes, limits.max_body_bytes, 1024, 1073741824,
-	    "10485760"),
-	INT("limits", connect_timeout_ms, limits.connect_timeout_ms, 1, 600000,
-	    "10000"),
-	INT("limits", timeout_ms, limits.timeout_ms, 1, 3600000, "30000"),
-	I64("limits", low_speed_bytes, limits.low_speed_bytes, 0, 1073741824,
-	    "1"),
-	INT("limits", low_speed_ms, limits.low_speed_ms, 0, 3600000, "30000"),
-	INT("limits", max_redirects, limits.max_redirects, 0, 100, "10"),
+	INT(limits, max_connections, 1, 100000, "256"),
+	INT(limits, max_per_host, 1, 1000, "8"),
+	INT(limits, max_jobs_running, 1, 10000, "16"),
+	I64(limits, max_body_bytes, 1024, 1073741824, "10485760"),
+	INT(limits, connect_timeout_ms, 1, 600000, "10000"),
+	INT(limits, timeout_ms, 1, 3600000, "30000"),
+	I64(limits, low_speed_bytes, 0, 1073741824, "1"),
+	INT(limits, low_speed_ms, 0, 3600000, "30000"),
+	INT(limits, max_redirects, 0, 100, "10"),
 
-	STR("crawl", user_agent, crawl.user_agent, S_TEXT, 1, 256, false,
+	STR(crawl, user_agent, S_TEXT, 1, 256, false,
 	    "crawld/0.1 (+https://example.invalid/crawld)"),
-	INT("crawl", depth, crawl.depth, 0, 1000, "3"),
-	INT("crawl", max_pages, crawl.max_pages, 1, 1000000000, "10000"),
-	INT("crawl", concurrency, crawl.concurrency, 1, 100000, "64"),
-	INT("crawl", per_host, crawl.per_host, 1, 1000, "4"),
-	INT("crawl", delay_ms, crawl.delay_ms, 0, 3600000, "0"),
-	BOOL("crawl", obey_robots, crawl.obey_robots, false, "true"),
-	INT("crawl", retries, crawl.retries, 0, 100, "2"),
-	INT("crawl", retry_backoff_ms, crawl.retry_backoff_ms, 0, 600000,
-	    "500"),
-	{ "crawl", "retry_statuses", K_STATUSES, 0, OFF(crawl.retry_statuses),
-	  100, 599, false, "429,500,502,503,504" },
-	STR("crawl", sort_by, crawl.sort_by, S_SORT, 1, 16, false, "url"),
-	BOOL("crawl", allow_private, crawl.allow_private, false, "false"),
+	INT(crawl, depth, 0, 1000, "3"),
+	INT(crawl, max_pages, 1, 1000000000, "10000"),
+	INT(crawl, concurrency, 1, 100000, "64"),
+	INT(crawl, per_host, 1, 1000, "4"),
+	INT(crawl, delay_ms, 0, 3600000, "0"),
+	BOOL(crawl, obey_robots, false, "true"),
+	INT(crawl, retries, 0, 100, "2"),
+	INT(crawl, retry_backoff_ms, 0, 600000, "500"),
+	KEY(crawl, retry_statuses, K_STATUSES, 0, 100, 599, false,
+	    "429,500,502,503,504"),
+	STR(crawl, sort_by, S_SORT, 1, 16, false, "url"),
+	BOOL(crawl, allow_private, false, "false"),
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])
@@ -141,7 +129,8 @@ static const struct key_def *key_find(const char *section, const char *key)
 	return NULL;
 }
 
-/* A copy of s fit for a message: at most 60 bytes, control bytes as '?'. */
+/* A copy of s fit for a message: at most 60 bytes, control bytes as '?'.
+ * buf[n], n >= 8. */
 static const char *show(char *buf, size_t n, const char *s)
 {
 	size_t i = 0;
@@ -482,6 +471,8 @@ int config_set(struct crawld_config *c, const char *section, const char *key,
 	const struct key_def *d;
 	char a[72], b[72], dummy[1];
 
+	if (!section || !key || !value)
+		return CRAWL_EINVAL;
 	if (!err)
 		err = dummy, errlen = sizeof dummy;
 	if (!section_known(section)) {

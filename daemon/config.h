@@ -110,7 +110,7 @@ int config_defaults(struct crawld_config *c);
  * file does not mention keep their values). Every error is appended to errs
  * (may be NULL to only get the code) as "PATH:LINE: message", for: unknown
  * section or key, a key outside any section, a line without '=', a section
- * header without ']', a line too long for inih (about 198 bytes), a key set
+ * header without ']', a line longer than inih's 199 bytes, a key set
  * twice, and each value that is malformed or out of range. Good keys of a
  * bad file are still applied, so load into a copy when that matters.
  * Returns 0 if there was no error; CRAWL_ECONFIG if errs got any message;
@@ -124,7 +124,8 @@ int config_load(struct crawld_config *c, const char *path,
  * quoted. Nothing is kept. On CRAWL_ECONFIG the message ("bad value 'abc'
  * for limits.max_connections: expected an integer from 1 to 100000",
  * "unknown key 'foo' in section [daemon]") is written to err (may be NULL)
- * and c is unchanged. Errors: CRAWL_ECONFIG, CRAWL_ENOMEM. */
+ * and c is unchanged. Errors: CRAWL_ECONFIG, CRAWL_ENOMEM, CRAWL_EINVAL
+ * (a NULL argument). */
 int config_set(struct crawld_config *c, const char *section, const char *key,
 	       const char *value, char *err, size_t errlen);
 
