@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <libxml/HTMLparser.h>
 #include <libxml/globals.h>
@@ -55,6 +54,17 @@ static bool ascii_alnum(unsigned char c)
 static bool ascii_xdigit(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* a[0..n) equals the lower-case word lw[0..n), ignoring ASCII case. */
+static bool ascii_ieq(const char *a, const char *lw, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)a[i];
+		if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != (unsigned char)lw[i])
+			return false;
+	}
+	return true;
 }
 
 /* ---- the resolver ---------------------------------------------------- */
@@ -105,25 +115,32 @@ static bool uri_is_http(const UriUriA *u)
 	size_t n = (size_t)(u->scheme.afterLast - u->scheme.first);
 
 	return u->scheme.first &&
-	       ((n == 4 && strncasecmp(u->scheme.first, "http", 4) == 0) ||
-		(n == 5 && strncasecmp(u->scheme.first, "https", 5) == 0)) &&
+	       ((n == 4 && ascii_ieq(u->scheme.first, "http", 4)) ||
+		(n == 5 && ascii_ieq(u->scheme.first, "https", 5))) &&
 	       u->hostText.first && u->hostText.afterLast > u->hostText.first;
+}
+
+/* uriparser's failures: out of memory, or a malformed URI. */
+static int uri_err(int urc)
+{
+	return urc == URI_ERROR_MALLOC ? CRAWL_ENOMEM : CRAWL_EURL;
 }
 
 /* Writes u as a malloc'd string. */
 static int uri_string(const UriUriA *u, char **out)
 {
-	int chars = 0;
+	int chars = 0, urc = uriToStringCharsRequiredA(u, &chars);
 	char *s;
 
-	if (uriToStringCharsRequiredA(u, &chars) != URI_SUCCESS)
-		return CRAWL_EURL;
+	if (urc != URI_SUCCESS)
+		return uri_err(urc);
 	s = malloc((size_t)chars + 1);
 	if (!s)
 		return CRAWL_ENOMEM;
-	if (uriToStringA(s, u, chars + 1, NULL) != URI_SUCCESS) {
+	urc = uriToStringA(s, u, chars + 1, NULL);
+	if (urc != URI_SUCCESS) {
 		free(s);
-		return CRAWL_EURL;
+		return uri_err(urc);
 	}
 	*out = s;
 	return 0;
@@ -142,16 +159,19 @@ static int resolve_link(const char *base, const char *ref, char **out)
 	UriUriA ub, ur, ua;
 	bool b_ok = false, r_ok = false, a_ok = false;
 	char *esc = NULL;
-	int rc;
+	int rc, urc;
 
 	*out = NULL;
 	rc = ref_escape(ref, &esc);
 	if (rc)
 		return rc;
-	rc = CRAWL_EURL;
-	b_ok = uriParseSingleUriA(&ub, base, NULL) == URI_SUCCESS;
-	r_ok = b_ok && uriParseSingleUriA(&ur, esc, NULL) == URI_SUCCESS;
-	a_ok = r_ok && uriAddBaseUriExA(&ua, &ur, &ub, URI_RESOLVE_STRICTLY) == URI_SUCCESS;
+	urc = uriParseSingleUriA(&ub, base, NULL);
+	b_ok = urc == URI_SUCCESS;
+	if (b_ok)
+		r_ok = (urc = uriParseSingleUriA(&ur, esc, NULL)) == URI_SUCCESS;
+	if (r_ok)
+		a_ok = (urc = uriAddBaseUriExA(&ua, &ur, &ub, URI_RESOLVE_STRICTLY)) == URI_SUCCESS;
+	rc = uri_err(urc);
 	if (!a_ok)
 		goto out;
 	rc = CRAWL_ESCHEME;
@@ -160,7 +180,8 @@ static int resolve_link(const char *base, const char *ref, char **out)
 	ua.fragment.first = ua.fragment.afterLast = NULL;
 	if (!ua.pathHead) /* "http://host" -> "http://host/" */
 		ua.absolutePath = URI_TRUE;
-	rc = uriNormalizeSyntaxA(&ua) == URI_SUCCESS ? uri_string(&ua, out) : CRAWL_ENOMEM;
+	urc = uriNormalizeSyntaxA(&ua);
+	rc = urc == URI_SUCCESS ? uri_string(&ua, out) : uri_err(urc);
 out:
 	if (a_ok)
 		uriFreeUriMembersA(&ua);
@@ -245,8 +266,8 @@ static const char *attr_get(const xmlChar **atts, const char *name)
 	return NULL;
 }
 
-/* Is word one of the tokens of list (separated by whitespace or commas),
- * ignoring ASCII case? */
+/* Is the lower-case word one of the tokens of list (separated by
+ * whitespace or commas), ignoring ASCII case? */
 static bool has_token(const char *list, const char *word)
 {
 	size_t wn = strlen(word);
@@ -255,7 +276,7 @@ static bool has_token(const char *list, const char *word)
 		size_t n;
 		list += strspn(list, " \t\n\r\f,");
 		n = strcspn(list, " \t\n\r\f,");
-		if (n == wn && strncasecmp(list, word, n) == 0)
+		if (n == wn && ascii_ieq(list, word, n))
 			return true;
 		list += n;
 	}
@@ -360,7 +381,7 @@ static void on_meta(struct links *l, const xmlChar **atts)
 {
 	const char *name = attr_get(atts, "name"), *content = attr_get(atts, "content");
 
-	if (!name || !content || strcasecmp(name, "robots") != 0)
+	if (!name || !content || strlen(name) != 6 || !ascii_ieq(name, "robots", 6))
 		return;
 	if (has_token(content, "nofollow") || has_token(content, "none"))
 		l->nofollow = true;

@@ -484,6 +484,59 @@ static void test_bad_arguments(void **state)
 	got_free(&g);
 }
 
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Random bytes and random tag soup, in random chunks: no crash, no leak,
+ * and whatever comes out is an absolute http(s) URL without a fragment. */
+static void test_junk(void **state)
+{
+	static const char *const soup[] = {
+		"<a href=", "<A HREF='", "\"", "'", ">", "<", "/", "<base href=", "<meta ",
+		"name=robots content=", "nofollow", "<!--", "-->", "<script>", "&amp;", "&#x",
+		";", " ", "\n", "\xff", "\xc3", "http://", "//", "?", "#", "%", "javascript:",
+		"<area href=", "rel=", "[", "<![CDATA[", "<?", "../", "x", "<p>", "</a>",
+	};
+	uint64_t seed = 0x2545f4914f6cdd1du;
+	char buf[4096];
+	struct got g = { 0 };
+	struct links *l;
+	size_t total = 0;
+	(void)state;
+
+	for (int round = 0; round < 200; round++) {
+		size_t n = 0, want = rng_next(&seed) % sizeof(buf);
+		while (n < want) {
+			const char *t = soup[rng_next(&seed) % (sizeof(soup) / sizeof(soup[0]))];
+			size_t k = strlen(t);
+			if (round % 2 == 0) { /* raw bytes, NULs included */
+				buf[n++] = (char)rng_next(&seed);
+				continue;
+			}
+			if (n + k > sizeof(buf))
+				break;
+			memcpy(buf + n, t, k);
+			n += k;
+		}
+		l = extract(PAGE, buf, n, 1 + rng_next(&seed) % 300, &g);
+		for (size_t i = 0; i < g.n; i++) {
+			assert_true(strncmp(g.urls[i], "http://", 7) == 0 ||
+				    strncmp(g.urls[i], "https://", 8) == 0);
+			assert_null(strchr(g.urls[i], '#'));
+			assert_null(strchr(g.urls[i], ' '));
+		}
+		total += g.n;
+		links_free(l);
+		got_free(&g);
+	}
+	assert_true(total > 100); /* the soup does hold links */
+}
+
 static int foreign_errors;
 
 static void foreign_handler(void *ctx, const char *msg, ...)
@@ -546,6 +599,7 @@ int main(void)
 		cmocka_unit_test(test_many_links),
 		cmocka_unit_test(test_input_bound),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_junk),
 		cmocka_unit_test(test_errors_silent),
 	};
 
