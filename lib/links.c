@@ -2,6 +2,8 @@
  * See links.h for what is reported and why. */
 #include "links.h"
 
+#include "url.h"
+
 #include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -45,18 +47,8 @@ struct links {
 
 static pthread_once_t links_once = PTHREAD_ONCE_INIT;
 
-/* ASCII classes that do not depend on the locale, unlike <ctype.h>. */
-static bool ascii_alnum(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
-}
-
-static bool ascii_xdigit(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-/* a[0..n) equals the lower-case word lw[0..n), ignoring ASCII case. */
+/* a[0..n) equals the lower-case word lw[0..n), ignoring ASCII case (ASCII
+ * only: does not depend on the locale, unlike <ctype.h>). */
 static bool ascii_ieq(const char *a, const char *lw, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -69,128 +61,12 @@ static bool ascii_ieq(const char *a, const char *lw, size_t n)
 
 /* ---- the resolver ---------------------------------------------------- */
 
-/* Percent-encodes the bytes uriparser refuses but browsers send anyway:
- * spaces, controls, non-ASCII, a few ASCII signs, a '%' that starts no
- * escape, a second '#', and '[' ']' outside the authority (PHP's "a[]=").
- * *out is malloc'd. */
-static int ref_escape(const char *ref, char **out)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = strlen(ref), i = 0, auth_lo = 0, auth_hi = 0, o = 0;
-	bool hash = false;
-	char *s = malloc(3 * n + 1);
-
-	if (!s)
-		return CRAWL_ENOMEM;
-	while (i < n && (ascii_alnum((unsigned char)ref[i]) || strchr("+-.", ref[i])))
-		i++;
-	i = (i > 0 && ref[i] == ':') ? i + 1 : 0;
-	if (ref[i] == '/' && ref[i + 1] == '/') {
-		auth_lo = i + 2;
-		auth_hi = auth_lo + strcspn(ref + auth_lo, "/?#");
-	}
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)ref[i];
-		bool in_auth = i >= auth_lo && i < auth_hi;
-		bool esc = c <= 0x20 || c >= 0x7f || strchr("\"<>\\^`{|}", c) ||
-			   (c == '%' && !(ascii_xdigit((unsigned char)ref[i + 1]) &&
-					  ascii_xdigit((unsigned char)ref[i + 2]))) ||
-			   (c == '#' && hash) || ((c == '[' || c == ']') && !in_auth);
-		hash = hash || c == '#';
-		if (esc) {
-			s[o++] = '%';
-			s[o++] = hex[c >> 4];
-			s[o++] = hex[c & 15];
-		} else {
-			s[o++] = (char)c;
-		}
-	}
-	s[o] = '\0';
-	*out = s;
-	return 0;
-}
-
-static bool uri_is_http(const UriUriA *u)
-{
-	size_t n = (size_t)(u->scheme.afterLast - u->scheme.first);
-
-	return u->scheme.first &&
-	       ((n == 4 && ascii_ieq(u->scheme.first, "http", 4)) ||
-		(n == 5 && ascii_ieq(u->scheme.first, "https", 5))) &&
-	       u->hostText.first && u->hostText.afterLast > u->hostText.first;
-}
-
-/* uriparser's failures: out of memory, or a malformed URI. */
-static int uri_err(int urc)
-{
-	return urc == URI_ERROR_MALLOC ? CRAWL_ENOMEM : CRAWL_EURL;
-}
-
-/* Writes u as a malloc'd string. */
-static int uri_string(const UriUriA *u, char **out)
-{
-	int chars = 0, urc = uriToStringCharsRequiredA(u, &chars);
-	char *s;
-
-	if (urc != URI_SUCCESS)
-		return uri_err(urc);
-	s = malloc((size_t)chars + 1);
-	if (!s)
-		return CRAWL_ENOMEM;
-	urc = uriToStringA(s, u, chars + 1, NULL);
-	if (urc != URI_SUCCESS) {
-		free(s);
-		return uri_err(urc);
-	}
-	*out = s;
-	return 0;
-}
-
-/* TEMPORARY: replace with url_resolve from lib/url.h once merged (same
- * contract: base absolute, ref as found in the page, *out malloc'd).
- * Resolves ref against base (RFC 3986 section 5.2) with uriparser,
- * normalises the syntax (lower-case scheme and host, upper-case %XX,
- * unreserved %XX decoded, dot segments removed, "/" for an empty path) and
- * drops the fragment. Returns 0; CRAWL_EURL (base or ref malformed);
- * CRAWL_ESCHEME (the result is not http(s) with a host: javascript:,
- * mailto:, data:, tel: and the like); CRAWL_ENOMEM. */
+/* Links are resolved against the page (or its <base>) and normalised by
+ * lib/url, which also refuses javascript:, mailto:, data: and the like. */
 static int resolve_link(const char *base, const char *ref, char **out)
 {
-	UriUriA ub, ur, ua;
-	bool b_ok = false, r_ok = false, a_ok = false;
-	char *esc = NULL;
-	int rc, urc;
-
 	*out = NULL;
-	rc = ref_escape(ref, &esc);
-	if (rc)
-		return rc;
-	urc = uriParseSingleUriA(&ub, base, NULL);
-	b_ok = urc == URI_SUCCESS;
-	if (b_ok)
-		r_ok = (urc = uriParseSingleUriA(&ur, esc, NULL)) == URI_SUCCESS;
-	if (r_ok)
-		a_ok = (urc = uriAddBaseUriExA(&ua, &ur, &ub, URI_RESOLVE_STRICTLY)) == URI_SUCCESS;
-	rc = uri_err(urc);
-	if (!a_ok)
-		goto out;
-	rc = CRAWL_ESCHEME;
-	if (!uri_is_http(&ua))
-		goto out;
-	ua.fragment.first = ua.fragment.afterLast = NULL;
-	if (!ua.pathHead) /* "http://host" -> "http://host/" */
-		ua.absolutePath = URI_TRUE;
-	urc = uriNormalizeSyntaxA(&ua);
-	rc = urc == URI_SUCCESS ? uri_string(&ua, out) : uri_err(urc);
-out:
-	if (a_ok)
-		uriFreeUriMembersA(&ua);
-	if (r_ok)
-		uriFreeUriMembersA(&ur);
-	if (b_ok)
-		uriFreeUriMembersA(&ub);
-	free(esc);
-	return rc;
+	return url_resolve(base, ref, out);
 }
 
 /* ---- the set of reported links -------------------------------------- */
