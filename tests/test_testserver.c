@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -710,6 +711,23 @@ static void test_sigterm_with_requests_in_flight(void **state)
 		close(fds[i]);
 }
 
+static void test_sigint_exits_zero(void **state)
+{
+	int status = -1;
+	pid_t r = 0;
+
+	(void)state;
+	assert_int_equal(tsupport_server_start(&extra_srv, NULL), 0);
+	assert_int_equal(kill(extra_srv.pid, SIGINT), 0);
+	for (int i = 0; i < 1000 && (r = waitpid(extra_srv.pid, &status, WNOHANG)) == 0; i++)
+		usleep(10000); /* bounded: 10 s */
+	if (r == extra_srv.pid)
+		extra_srv.pid = 0; /* reaped here: the teardown only removes its directory */
+	assert_int_equal(extra_srv.pid, 0); /* it exited within the bound */
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* ---- tsupport itself ---------------------------------------------------------------------- */
 
 static void test_tsupport_run(void **state)
@@ -817,6 +835,7 @@ int main(void)
 	    cmocka_unit_test(test_usage_errors),
 	    cmocka_unit_test(test_max_seconds_and_announce),
 	    OWN_SERVER_TEST(test_sigterm_with_requests_in_flight),
+	    OWN_SERVER_TEST(test_sigint_exits_zero),
 	    cmocka_unit_test(test_tsupport_run),
 	    cmocka_unit_test(test_tsupport_paths),
 	};

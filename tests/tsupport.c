@@ -99,6 +99,7 @@ static pid_t spawn(const char *const argv[], int out_fd)
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 ||
 	    dup2(out_fd >= 0 ? out_fd : null, STDOUT_FILENO) < 0)
 		_exit(127);
+	close_range(3, ~0U, 0); /* the test's own sockets and files stay the test's */
 	execvp(argv[0], (char *const *)argv);
 	_exit(127);
 }
