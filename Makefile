@@ -38,7 +38,7 @@ PROJ_CFLAGS += -DCORO_UCONTEXT
 endif
 ALL_CFLAGS = $(PROJ_CFLAGS) $(OPT) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
-LIBS = $(PKG_LIBS) -lm -lpthread
+LIBS = $(PKG_LIBS) -lz -lm -lpthread
 
 ARCH := $(shell uname -m)
 LIB_SRC := $(wildcard lib/*.c)

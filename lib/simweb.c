@@ -49,8 +49,7 @@ static double unit(uint64_t x)
  * latencies. */
 enum stream { S_PERM = 1, S_TRANS, S_LATENCY, S_SIZE, S_LINK, S_FILLER };
 
-static uint64_t key_of(uint64_t seed, enum stream s, uint64_t host, uint64_t id,
-		       uint64_t attempt)
+static uint64_t key_of(uint64_t seed, enum stream s, uint64_t host, uint64_t id, uint64_t attempt)
 {
 	uint64_t k = mix64(seed + (uint64_t)s * GOLDEN);
 
@@ -82,41 +81,41 @@ struct spec_key {
 
 #define CFG_OFF(f) offsetof(struct simweb_config, f)
 static const struct spec_key spec_keys[] = {
-	{"seed", K_U64, CFG_OFF(seed), 0, UINT64_MAX},
-	{"pages", K_U32, CFG_OFF(pages), 1, SIMWEB_PAGES_MAX},
-	{"hosts", K_U32, CFG_OFF(hosts), 1, SIMWEB_HOSTS_MAX},
-	{"links", K_U32, CFG_OFF(links), 0, SIMWEB_LINKS_MAX},
-	{"latency", K_LATENCY, 0, 0, 0},
-	{"e404", K_PROB, CFG_OFF(e404), 0, 0},
-	{"e500", K_PROB, CFG_OFF(e500), 0, 0},
-	{"e503", K_PROB, CFG_OFF(e503), 0, 0},
-	{"timeout", K_PROB, CFG_OFF(timeout), 0, 0},
-	{"size", K_U32, CFG_OFF(size), 0, SIMWEB_SIZE_MAX},
-	{"offsite", K_PROB, CFG_OFF(offsite), 0, 0},
-	{"broken", K_PROB, CFG_OFF(broken), 0, 0},
-	{"robots", K_U32, CFG_OFF(robots), 0, 1},
+    {"seed", K_U64, CFG_OFF(seed), 0, UINT64_MAX},
+    {"pages", K_U32, CFG_OFF(pages), 1, SIMWEB_PAGES_MAX},
+    {"hosts", K_U32, CFG_OFF(hosts), 1, SIMWEB_HOSTS_MAX},
+    {"links", K_U32, CFG_OFF(links), 0, SIMWEB_LINKS_MAX},
+    {"latency", K_LATENCY, 0, 0, 0},
+    {"e404", K_PROB, CFG_OFF(e404), 0, 0},
+    {"e500", K_PROB, CFG_OFF(e500), 0, 0},
+    {"e503", K_PROB, CFG_OFF(e503), 0, 0},
+    {"timeout", K_PROB, CFG_OFF(timeout), 0, 0},
+    {"size", K_U32, CFG_OFF(size), 0, SIMWEB_SIZE_MAX},
+    {"offsite", K_PROB, CFG_OFF(offsite), 0, 0},
+    {"broken", K_PROB, CFG_OFF(broken), 0, 0},
+    {"robots", K_U32, CFG_OFF(robots), 0, 1},
 };
 #define SPEC_NKEYS (sizeof spec_keys / sizeof spec_keys[0])
-#define SPEC_KEY_LIST                                                                  \
-	"seed, pages, hosts, links, latency, e404, e500, e503, timeout, size, offsite, " \
+#define SPEC_KEY_LIST                                                                              \
+	"seed, pages, hosts, links, latency, e404, e500, e503, timeout, size, offsite, "           \
 	"broken, robots"
 #define VAL_SHOWN 64 /* at most this much of a bad value is quoted back */
 #define LAT_TEXT_MAX 128
 
 static const struct simweb_config spec_defaults = {
-	.seed = 1,
-	.pages = 1000,
-	.hosts = 1,
-	.links = 10,
-	.size = 4096,
-	.robots = 0,
-	.latency = SIMWEB_LATENCY_FIXED,
-	.offsite = 0.02,
-	.broken = 0.01,
+    .seed = 1,
+    .pages = 1000,
+    .hosts = 1,
+    .links = 10,
+    .size = 4096,
+    .robots = 0,
+    .latency = SIMWEB_LATENCY_FIXED,
+    .offsite = 0.02,
+    .broken = 0.01,
 };
 
 __attribute__((format(printf, 3, 4))) static int spec_fail(char *err, size_t errlen,
-							    const char *fmt, ...)
+                                                           const char *fmt, ...)
 {
 	va_list ap;
 
@@ -163,16 +162,15 @@ static bool parse_double(const char *s, double *v)
 	return true;
 }
 
-static int spec_int(struct simweb_config *c, const struct spec_key *k, const char *val,
-		    char *err, size_t errlen)
+static int spec_int(struct simweb_config *c, const struct spec_key *k, const char *val, char *err,
+                    size_t errlen)
 {
 	uint64_t v;
 
 	if (!parse_u64(val, &v) || v < k->min || v > k->max)
-		return spec_fail(err, errlen,
-				 "%s: expected an integer from %llu to %llu, got \"%.*s\"",
-				 k->name, (unsigned long long)k->min,
-				 (unsigned long long)k->max, VAL_SHOWN, val);
+		return spec_fail(
+		    err, errlen, "%s: expected an integer from %llu to %llu, got \"%.*s\"", k->name,
+		    (unsigned long long)k->min, (unsigned long long)k->max, VAL_SHOWN, val);
 	if (k->type == K_U64)
 		*(uint64_t *)(void *)((char *)c + k->off) = v;
 	else
@@ -180,15 +178,15 @@ static int spec_int(struct simweb_config *c, const struct spec_key *k, const cha
 	return 0;
 }
 
-static int spec_prob(struct simweb_config *c, const struct spec_key *k, const char *val,
-		     char *err, size_t errlen)
+static int spec_prob(struct simweb_config *c, const struct spec_key *k, const char *val, char *err,
+                     size_t errlen)
 {
 	double v;
 
 	if (!parse_double(val, &v) || v < 0 || v > 1)
 		return spec_fail(err, errlen,
-				 "%s: expected a probability from 0 to 1, got \"%.*s\"", k->name,
-				 VAL_SHOWN, val);
+		                 "%s: expected a probability from 0 to 1, got \"%.*s\"", k->name,
+		                 VAL_SHOWN, val);
 	*(double *)(void *)((char *)c + k->off) = v;
 	return 0;
 }
@@ -253,10 +251,10 @@ static int spec_latency(struct simweb_config *c, const char *val, char *err, siz
 			return 0;
 	}
 	return spec_fail(err, errlen,
-			 "latency: expected fixed:MS, uniform:MIN:MAX (MIN <= MAX) or "
-			 "lognormal:MEDIAN_MS:SIGMA (MEDIAN_MS > 0, SIGMA 0..10), times in "
-			 "milliseconds up to %.0f, got \"%.*s\"",
-			 SIMWEB_LATENCY_MAX_MS, VAL_SHOWN, val);
+	                 "latency: expected fixed:MS, uniform:MIN:MAX (MIN <= MAX) or "
+	                 "lognormal:MEDIAN_MS:SIGMA (MEDIAN_MS > 0, SIGMA 0..10), times in "
+	                 "milliseconds up to %.0f, got \"%.*s\"",
+	                 SIMWEB_LATENCY_MAX_MS, VAL_SHOWN, val);
 }
 
 static const struct spec_key *spec_find(const char *name)
@@ -267,22 +265,22 @@ static const struct spec_key *spec_find(const char *name)
 	return NULL;
 }
 
-static int spec_item(struct simweb_config *c, char *item, unsigned *seen, char *err,
-		     size_t errlen)
+static int spec_item(struct simweb_config *c, char *item, unsigned *seen, char *err, size_t errlen)
 {
 	const struct spec_key *k;
 	char *eq = strchr(item, '=');
 
 	if (*item == '\0')
 		return spec_fail(err, errlen,
-				 "empty item in the spec: expected key=value between commas");
+		                 "empty item in the spec: expected key=value between commas");
 	if (!eq)
 		return spec_fail(err, errlen, "\"%.*s\": expected key=value", VAL_SHOWN, item);
 	*eq = '\0';
 	k = spec_find(item);
 	if (!k)
-		return spec_fail(err, errlen, "unknown key \"%.*s\": expected one of " SPEC_KEY_LIST,
-				 VAL_SHOWN, item);
+		return spec_fail(err, errlen,
+		                 "unknown key \"%.*s\": expected one of " SPEC_KEY_LIST, VAL_SHOWN,
+		                 item);
 	if (*seen & (1u << (k - spec_keys)))
 		return spec_fail(err, errlen, "%s: given twice, expected once", k->name);
 	*seen |= 1u << (k - spec_keys);
@@ -306,11 +304,11 @@ static int spec_check(const struct simweb_config *c, char *err, size_t errlen)
 
 	if (errors > 1 + 1e-9)
 		return spec_fail(err, errlen,
-				 "e404+e500+e503+timeout: expected a sum of at most 1, got %g",
-				 errors);
+		                 "e404+e500+e503+timeout: expected a sum of at most 1, got %g",
+		                 errors);
 	if (c->offsite + c->broken > 1 + 1e-9)
 		return spec_fail(err, errlen, "offsite+broken: expected a sum of at most 1, got %g",
-				 c->offsite + c->broken);
+		                 c->offsite + c->broken);
 	return 0;
 }
 
@@ -439,7 +437,7 @@ static void path_classify(const struct simweb *w, const char *p, size_t n, struc
 		r->kind = RES_ROBOTS;
 		r->id = hash_bytes(p, n) | NOT_A_PAGE;
 	} else if (n > 3 && memcmp(p, "/p/", 3) == 0 &&
-		   parse_canon(p + 3, n - 3, PAGE_DIGITS_MAX, &page)) {
+	           parse_canon(p + 3, n - 3, PAGE_DIGITS_MAX, &page)) {
 		r->kind = page < w->cfg.pages ? RES_PAGE : RES_MISSING;
 		r->id = page;
 	} else {
@@ -523,12 +521,13 @@ static double latency_draw(const struct simweb_config *c, uint64_t key)
 	return c->lat_a;
 }
 
-/* The page's target body size, uniform in [size*3/4, size*5/4]. */
+/* The page's target body size, uniform in [size - size/4, size + size/4]. */
 static size_t page_target(const struct simweb_config *c, uint32_t host, uint64_t page)
 {
 	uint64_t d = key_of(c->seed, S_SIZE, host, page, 0);
+	size_t lo = c->size - c->size / 4, hi = c->size + c->size / 4;
 
-	return c->size - c->size / 4 + (size_t)(d % (c->size / 2 + 1));
+	return lo + (size_t)(d % (hi - lo + 1));
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -601,14 +600,18 @@ static enum form cross_form(uint64_t d)
 }
 
 static void link_make(const struct simweb_config *c, const struct res *from, uint64_t key,
-		      uint32_t i, struct link *l)
+                      uint32_t i, struct link *l)
 {
 	uint64_t n = (uint64_t)i * LINK_DRAWS;
 	uint64_t d1 = draw(key, n + 1), d2 = draw(key, n + 2), d3 = draw(key, n + 3);
 	double u = unit(draw(key, n));
 
-	*l = (struct link){.kind = SIMWEB_LINK_PAGE, .form = (enum form)(d2 % 3), .index = i,
-			   .host = from->host, .from_host = from->host, .from_page = from->id};
+	*l = (struct link){.kind = SIMWEB_LINK_PAGE,
+	                   .form = (enum form)(d2 % 3),
+	                   .index = i,
+	                   .host = from->host,
+	                   .from_host = from->host,
+	                   .from_page = from->id};
 	if (i == 0) {
 		l->page = (from->id + 1) % c->pages;
 	} else if (i == 1 && from->id == 0 && c->hosts > 1) {
@@ -622,7 +625,7 @@ static void link_make(const struct simweb_config *c, const struct res *from, uin
 		l->page = c->pages + d1 % c->pages;
 	} else if (c->hosts > 1 && d3 % CROSS_HOST_ONE_IN == 0) {
 		l->host = (uint32_t)((from->host + 1 + (d3 / CROSS_HOST_ONE_IN) % (c->hosts - 1)) %
-				     c->hosts);
+		                     c->hosts);
 		l->page = d1 % c->pages;
 		l->form = cross_form(d2);
 	} else {
@@ -699,18 +702,18 @@ static void link_url(const struct link *l, char *buf)
 /* Filler text: letters, spaces and full stops only, so nothing needs
  * escaping wherever a paragraph starts or ends inside it. */
 static const char lorem[] =
-	"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
-	"incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud "
-	"exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute "
-	"irure dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla "
-	"pariatur. Excepteur sint occaecat cupidatat non proident, sunt in culpa qui officia "
-	"deserunt mollit anim id est laborum. Curabitur pretium tincidunt lacus, nulla gravida "
-	"orci a odio. Nullam varius, turpis et commodo pharetra, est eros bibendum elit, nec "
-	"luctus magna felis sollicitudin mauris. Integer in mauris eu nibh euismod gravida. "
-	"Duis ac tellus et risus vulputate vehicula. Donec lobortis risus a elit. Etiam tempor. "
-	"Ut ullamcorper, ligula eu tempor congue, eros est euismod turpis, id tincidunt sapien "
-	"risus a quam. Maecenas fermentum consequat mi. Donec fermentum. Pellentesque malesuada "
-	"nulla a mi. Duis sapien sem, aliquet nec, commodo eget, consequat quis, neque. ";
+    "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor "
+    "incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud "
+    "exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat. Duis aute "
+    "irure dolor in reprehenderit in voluptate velit esse cillum dolore eu fugiat nulla "
+    "pariatur. Excepteur sint occaecat cupidatat non proident, sunt in culpa qui officia "
+    "deserunt mollit anim id est laborum. Curabitur pretium tincidunt lacus, nulla gravida "
+    "orci a odio. Nullam varius, turpis et commodo pharetra, est eros bibendum elit, nec "
+    "luctus magna felis sollicitudin mauris. Integer in mauris eu nibh euismod gravida. "
+    "Duis ac tellus et risus vulputate vehicula. Donec lobortis risus a elit. Etiam tempor. "
+    "Ut ullamcorper, ligula eu tempor congue, eros est euismod turpis, id tincidunt sapien "
+    "risus a quam. Maecenas fermentum consequat mi. Donec fermentum. Pellentesque malesuada "
+    "nulla a mi. Duis sapien sem, aliquet nec, commodo eget, consequat quis, neque. ";
 #define LOREM_LEN (sizeof lorem - 1)
 #define PARA_TAGS 8  /* "<p>" + "</p>\n" */
 #define PARA_MIN 200 /* paragraph sizes, tags included */
@@ -796,7 +799,7 @@ static void page_write(const struct simweb_config *c, const struct res *r, struc
 	page_links(c, r, o);
 	used = o->len + strlen(page_foot);
 	filler_write(o, key_of(c->seed, S_FILLER, r->host, r->id, 0),
-		     target > used ? target - used : 0);
+	             target > used ? target - used : 0);
 	out_str(o, page_foot);
 }
 
@@ -838,8 +841,7 @@ static const char *robots_text(const struct simweb_config *c)
 
 /* ---- public queries ---------------------------------------------------- */
 
-int simweb_get(const struct simweb *w, const char *url, unsigned attempt,
-	       struct simweb_page *p)
+int simweb_get(const struct simweb *w, const char *url, unsigned attempt, struct simweb_page *p)
 {
 	struct simweb_page pg = {.status = 404, .content_type = TYPE_HTML};
 	struct res r;
@@ -850,7 +852,8 @@ int simweb_get(const struct simweb *w, const char *url, unsigned attempt,
 	rc = url_parse(w, url, &r);
 	if (rc < 0)
 		return rc;
-	pg.latency_ms = latency_draw(&w->cfg, key_of(w->cfg.seed, S_LATENCY, r.host, r.id, attempt));
+	pg.latency_ms =
+	    latency_draw(&w->cfg, key_of(w->cfg.seed, S_LATENCY, r.host, r.id, attempt));
 	if (r.kind == RES_ROBOTS) {
 		pg.status = 200;
 		pg.content_type = TYPE_TEXT;

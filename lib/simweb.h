@@ -21,8 +21,9 @@
  *
  * Pages. A page is HTML: <!DOCTYPE html>, a title "Page N", a list of its
  * links as <a href="...">, then <p> paragraphs of filler text that bring the
- * body to a target size drawn per page in [size*3/4, size*5/4] (the body is
- * longer only when the markup and links alone exceed the target).
+ * body to a target size drawn per page, uniform in [size - size/4,
+ * size + size/4] in integers (the body is longer only when the markup and
+ * links alone exceed the target).
  * Link i of page N of host K, for i < links:
  *   - i == 0: page N+1 (mod pages) of host K, so page 0 reaches every page
  *     of its host breadth-first;
@@ -73,8 +74,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIMWEB_SPEC_MAX 4096   /* longest accepted spec string, bytes */
-#define SIMWEB_URL_MAX 4096    /* longest accepted URL, bytes */
+#define SIMWEB_SPEC_MAX 4096 /* longest accepted spec string, bytes */
+#define SIMWEB_URL_MAX 4096  /* longest accepted URL, bytes */
 #define SIMWEB_PAGES_MAX 100000000u
 #define SIMWEB_HOSTS_MAX 1000000u
 #define SIMWEB_LINKS_MAX 1000u
@@ -89,17 +90,17 @@ enum simweb_latency_kind {
 
 /* The parsed spec; simweb_config() shows it, read-only. */
 struct simweb_config {
-	uint64_t seed;        /* seed=N, default 1 */
-	uint32_t pages;       /* pages=N per host, 1..10^8, default 1000 */
-	uint32_t hosts;       /* hosts=N, 1..10^6, default 1 */
-	uint32_t links;       /* links=N per page, 0..1000, default 10 */
-	uint32_t size;        /* size=BYTES target body size, 0..10 MiB, default 4096 */
-	int robots;           /* robots=0|1, default 0 */
+	uint64_t seed;                    /* seed=N, default 1 */
+	uint32_t pages;                   /* pages=N per host, 1..10^8, default 1000 */
+	uint32_t hosts;                   /* hosts=N, 1..10^6, default 1 */
+	uint32_t links;                   /* links=N per page, 0..1000, default 10 */
+	uint32_t size;                    /* size=BYTES target body size, 0..10 MiB, default 4096 */
+	uint32_t robots;                  /* robots=0|1, default 0 */
 	enum simweb_latency_kind latency; /* latency=..., default fixed:0 */
-	double lat_a, lat_b;  /* its parameters, milliseconds (b: sigma for lognormal) */
+	double lat_a, lat_b; /* its parameters, milliseconds (b: sigma for lognormal) */
 	double e404, e500, e503, timeout; /* probabilities, default 0, sum <= 1 */
-	double offsite;       /* default 0.02 */
-	double broken;        /* default 0.01; offsite + broken <= 1 */
+	double offsite;                   /* default 0.02 */
+	double broken;                    /* default 0.01; offsite + broken <= 1 */
 };
 
 /* What a fetch of one URL gives, from simweb_get. */
@@ -160,12 +161,11 @@ const struct simweb_config *simweb_config(const struct simweb *w);
  * the form sim://HOST[/PATH], a port or user info, a control character or
  * space, longer than SIMWEB_URL_MAX), CRAWL_EDNS (HOST is not hK.sim with
  * K < hosts). */
-int simweb_get(const struct simweb *w, const char *url, unsigned attempt,
-	       struct simweb_page *p);
+int simweb_get(const struct simweb *w, const char *url, unsigned attempt, struct simweb_page *p);
 
 /* Writes the body of a successful fetch of url into buf: the first
- * min(length, cap) bytes, with no terminating NUL; buf may be NULL when
- * cap is 0. Returns the full length, equal to simweb_get's body_len for a
+ * min(length, cap) bytes, with no terminating NUL; with buf NULL it only
+ * measures. Returns the full length, equal to simweb_get's body_len for a
  * 200. Returns 0 (writes nothing) when url never answers 200: not a sim
  * URL, unknown host, a 404 or a permanent 500. Pages that fail with 503
  * or a timeout on some attempt have a body here. Allocates nothing. */

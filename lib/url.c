@@ -296,8 +296,9 @@ static int needs_escape(unsigned char c)
 }
 
 /* The byte at s[i] (of n) written the way browsers send it; returns the new
- * end of out. Tabs and newlines vanish, "\" is "/" before the query, and a
- * "%" that does not start an escape is escaped itself. */
+ * end of out. Tabs and newlines vanish, "\" is "/" before the query, a
+ * "%" that does not start an escape is escaped itself, and so are "[" "]"
+ * in the query (PHP's "a[]=1"), which RFC 3986 reserves for IPv6 hosts. */
 static char *clean_byte(char *o, const char *s, size_t i, size_t n, int in_query)
 {
 	static const char hex[] = "0123456789ABCDEF";
@@ -309,7 +310,7 @@ static char *clean_byte(char *o, const char *s, size_t i, size_t n, int in_query
 		c = '/';
 	if (c == '%' && i + 2 < n && is_hex(s[i + 1]) && is_hex(s[i + 2])) {
 		*o++ = '%';
-	} else if (c == '%' || needs_escape(c)) {
+	} else if (c == '%' || needs_escape(c) || (in_query && (c == '[' || c == ']'))) {
 		*o++ = '%';
 		*o++ = hex[c >> 4];
 		*o++ = hex[c & 15];

@@ -92,8 +92,8 @@ static void test_spec_defaults(void **state)
 static void test_spec_every_key(void **state)
 {
 	struct simweb *w = web("seed=18446744073709551615,pages=100000000,hosts=1000000,"
-			       "links=1000,latency=uniform:2.5:10,e404=0.1,e500=0.05,e503=0.2,"
-			       "timeout=0.15,size=10485760,offsite=0.5,broken=0.25,robots=1");
+	                       "links=1000,latency=uniform:2.5:10,e404=0.1,e500=0.05,e503=0.2,"
+	                       "timeout=0.15,size=10485760,offsite=0.5,broken=0.25,robots=1");
 	const struct simweb_config *c = simweb_config(w);
 
 	(void)state;
@@ -139,55 +139,55 @@ struct bad_spec {
 static const char latency_msg[] = "latency: expected fixed:MS, uniform:MIN:MAX*";
 
 static const struct bad_spec bad_specs[] = {
-	{"pages=0", "pages: expected an integer from 1 to 100000000, got \"0\""},
-	{"pages=100000001", "pages: expected an integer from 1 to 100000000, got \"100000001\""},
-	{"pages=abc", "pages: expected an integer from 1 to 100000000, got \"abc\""},
-	{"pages=-1", "pages: expected an integer from 1 to 100000000, got \"-1\""},
-	{"pages=+5", "pages: expected an integer from 1 to 100000000, got \"+5\""},
-	{"pages= 5", "pages: expected an integer from 1 to 100000000, got \" 5\""},
-	{"pages=1e3", "pages: expected an integer from 1 to 100000000, got \"1e3\""},
-	{"pages=", "pages: expected an integer from 1 to 100000000, got \"\""},
-	{"hosts=0", "hosts: expected an integer from 1 to 1000000, got \"0\""},
-	{"hosts=1000001", "hosts: expected an integer from 1 to 1000000, got \"1000001\""},
-	{"links=1001", "links: expected an integer from 0 to 1000, got \"1001\""},
-	{"size=10485761", "size: expected an integer from 0 to 10485760, got \"10485761\""},
-	{"robots=2", "robots: expected an integer from 0 to 1, got \"2\""},
-	{"seed=18446744073709551616",
-	 "seed: expected an integer from 0 to 18446744073709551615, got \"18446744073709551616\""},
-	{"seed=x", "seed: expected an integer from 0 to 18446744073709551615, got \"x\""},
-	{"e404=1.5", "e404: expected a probability from 0 to 1, got \"1.5\""},
-	{"e500=-0.1", "e500: expected a probability from 0 to 1, got \"-0.1\""},
-	{"e503=nan", "e503: expected a probability from 0 to 1, got \"nan\""},
-	{"timeout=inf", "timeout: expected a probability from 0 to 1, got \"inf\""},
-	{"offsite=0x1p-2", "offsite: expected a probability from 0 to 1, got \"0x1p-2\""},
-	{"broken=", "broken: expected a probability from 0 to 1, got \"\""},
-	{"e404=0.5x", "e404: expected a probability from 0 to 1, got \"0.5x\""},
-	{"latency=fixed", latency_msg},
-	{"latency=fixed:", latency_msg},
-	{"latency=fixed:-1", latency_msg},
-	{"latency=fixed:1:2", latency_msg},
-	{"latency=fixed:3600001", latency_msg},
-	{"latency=uniform:5:1", latency_msg},
-	{"latency=uniform:1", latency_msg},
-	{"latency=uniform:1:2:3", latency_msg},
-	{"latency=uniform:1:3600001", latency_msg},
-	{"latency=lognormal:0:1", latency_msg},
-	{"latency=lognormal:10:11", latency_msg},
-	{"latency=lognormal:10:x", latency_msg},
-	{"latency=gamma:1:2", latency_msg},
-	{"latency=", latency_msg},
-	{"bogus=1", "unknown key \"bogus\": expected one of seed, pages, hosts, links, latency, "
-		    "e404, e500, e503, timeout, size, offsite, broken, robots"},
-	{"Pages=5", "unknown key \"Pages\": *"},
-	{"=5", "unknown key \"\": *"},
-	{"pages", "\"pages\": expected key=value"},
-	{"pages=1,,links=2", "empty item in the spec: expected key=value between commas"},
-	{"pages=1,", "empty item in the spec: expected key=value between commas"},
-	{",pages=1", "empty item in the spec: expected key=value between commas"},
-	{"pages=1,pages=2", "pages: given twice, expected once"},
-	{"e404=0.5,e500=0.3,e503=0.2,timeout=0.1",
-	 "e404+e500+e503+timeout: expected a sum of at most 1, got 1.1"},
-	{"offsite=0.6,broken=0.5", "offsite+broken: expected a sum of at most 1, got 1.1"},
+    {"pages=0", "pages: expected an integer from 1 to 100000000, got \"0\""},
+    {"pages=100000001", "pages: expected an integer from 1 to 100000000, got \"100000001\""},
+    {"pages=abc", "pages: expected an integer from 1 to 100000000, got \"abc\""},
+    {"pages=-1", "pages: expected an integer from 1 to 100000000, got \"-1\""},
+    {"pages=+5", "pages: expected an integer from 1 to 100000000, got \"+5\""},
+    {"pages= 5", "pages: expected an integer from 1 to 100000000, got \" 5\""},
+    {"pages=1e3", "pages: expected an integer from 1 to 100000000, got \"1e3\""},
+    {"pages=", "pages: expected an integer from 1 to 100000000, got \"\""},
+    {"hosts=0", "hosts: expected an integer from 1 to 1000000, got \"0\""},
+    {"hosts=1000001", "hosts: expected an integer from 1 to 1000000, got \"1000001\""},
+    {"links=1001", "links: expected an integer from 0 to 1000, got \"1001\""},
+    {"size=10485761", "size: expected an integer from 0 to 10485760, got \"10485761\""},
+    {"robots=2", "robots: expected an integer from 0 to 1, got \"2\""},
+    {"seed=18446744073709551616",
+     "seed: expected an integer from 0 to 18446744073709551615, got \"18446744073709551616\""},
+    {"seed=x", "seed: expected an integer from 0 to 18446744073709551615, got \"x\""},
+    {"e404=1.5", "e404: expected a probability from 0 to 1, got \"1.5\""},
+    {"e500=-0.1", "e500: expected a probability from 0 to 1, got \"-0.1\""},
+    {"e503=nan", "e503: expected a probability from 0 to 1, got \"nan\""},
+    {"timeout=inf", "timeout: expected a probability from 0 to 1, got \"inf\""},
+    {"offsite=0x1p-2", "offsite: expected a probability from 0 to 1, got \"0x1p-2\""},
+    {"broken=", "broken: expected a probability from 0 to 1, got \"\""},
+    {"e404=0.5x", "e404: expected a probability from 0 to 1, got \"0.5x\""},
+    {"latency=fixed", latency_msg},
+    {"latency=fixed:", latency_msg},
+    {"latency=fixed:-1", latency_msg},
+    {"latency=fixed:1:2", latency_msg},
+    {"latency=fixed:3600001", latency_msg},
+    {"latency=uniform:5:1", latency_msg},
+    {"latency=uniform:1", latency_msg},
+    {"latency=uniform:1:2:3", latency_msg},
+    {"latency=uniform:1:3600001", latency_msg},
+    {"latency=lognormal:0:1", latency_msg},
+    {"latency=lognormal:10:11", latency_msg},
+    {"latency=lognormal:10:x", latency_msg},
+    {"latency=gamma:1:2", latency_msg},
+    {"latency=", latency_msg},
+    {"bogus=1", "unknown key \"bogus\": expected one of seed, pages, hosts, links, latency, "
+                "e404, e500, e503, timeout, size, offsite, broken, robots"},
+    {"Pages=5", "unknown key \"Pages\": *"},
+    {"=5", "unknown key \"\": *"},
+    {"pages", "\"pages\": expected key=value"},
+    {"pages=1,,links=2", "empty item in the spec: expected key=value between commas"},
+    {"pages=1,", "empty item in the spec: expected key=value between commas"},
+    {",pages=1", "empty item in the spec: expected key=value between commas"},
+    {"pages=1,pages=2", "pages: given twice, expected once"},
+    {"e404=0.5,e500=0.3,e503=0.2,timeout=0.1",
+     "e404+e500+e503+timeout: expected a sum of at most 1, got 1.1"},
+    {"offsite=0.6,broken=0.5", "offsite+broken: expected a sum of at most 1, got 1.1"},
 };
 
 static void check_msg(const char *spec, const char *got, const char *want)
@@ -282,10 +282,10 @@ static void same_answers(const struct simweb *a, const struct simweb *b, const c
 static void test_determinism(void **state)
 {
 	const char *spec = "seed=7,pages=5000,hosts=3,latency=lognormal:40:0.8,e404=0.1,"
-			   "e500=0.1,e503=0.1,timeout=0.1,offsite=0.1,broken=0.1,size=2000";
+	                   "e500=0.1,e503=0.1,timeout=0.1,offsite=0.1,broken=0.1,size=2000";
 	struct simweb *a = web(spec), *b = web(spec);
 	const char *odd[] = {"sim://h1.sim/robots.txt", "sim://h2.sim/nothing/here",
-			     "sim://h0.sim/p/5000", "sim://h0.sim"};
+	                     "sim://h0.sim/p/5000", "sim://h0.sim"};
 	char url[URL_CAP];
 
 	(void)state;
@@ -406,16 +406,25 @@ struct tally {
 static void tally_add(struct tally *t, const struct simweb_page *p)
 {
 	switch (p->status) {
-	case 200: t->ok++; break;
-	case 404: t->e404++; break;
-	case 500: t->e500++; break;
-	case 503: t->e503++; break;
+	case 200:
+		t->ok++;
+		break;
+	case 404:
+		t->e404++;
+		break;
+	case 500:
+		t->e500++;
+		break;
+	case 503:
+		t->e503++;
+		break;
 	case 0:
 		assert_int_equal(p->timeout, 1);
 		assert_string_equal(p->content_type, "");
 		t->timeout++;
 		break;
-	default: fail_msg("status %d", p->status);
+	default:
+		fail_msg("status %d", p->status);
 	}
 	if (p->status != 0)
 		assert_int_equal(p->timeout, 0);
@@ -618,8 +627,8 @@ static void check_html(const char *body, size_t len, uint64_t page)
 	char head[128];
 
 	snprintf(head, sizeof head,
-		 "<!DOCTYPE html>\n<html><head><title>Page %llu</title></head><body>\n",
-		 (unsigned long long)page);
+	         "<!DOCTYPE html>\n<html><head><title>Page %llu</title></head><body>\n",
+	         (unsigned long long)page);
 	assert_int_equal(strlen(body), len); /* no NUL inside */
 	assert_memory_equal(body, head, strlen(head));
 	assert_string_equal(body + len - 15, "</body></html>\n");
@@ -664,8 +673,7 @@ static void check_page(const struct simweb *w, const char *url, uint64_t page)
 			continue;
 		}
 		assert_true(g->host < c->hosts);
-		assert_true(g->kind == SIMWEB_LINK_PAGE ? g->page < c->pages
-							: g->page >= c->pages);
+		assert_true(g->kind == SIMWEB_LINK_PAGE ? g->page < c->pages : g->page >= c->pages);
 		assert_int_equal(get(w, g->url, 0).status, g->kind == SIMWEB_LINK_PAGE ? 200 : 404);
 	}
 	free(list);
@@ -673,14 +681,14 @@ static void check_page(const struct simweb *w, const char *url, uint64_t page)
 }
 
 static const char *const page_specs[] = {
-	"pages=50,hosts=3,offsite=0.2,broken=0.2",
-	"pages=7,links=0,size=0",
-	"pages=1000,links=1000,size=100,offsite=0.1,broken=0.1",
-	"pages=100000000,hosts=1000000,links=30,size=8192,offsite=0.3,broken=0.3",
-	"pages=1,hosts=2,links=3",
-	"pages=20,links=40,size=1500,hosts=11",
-	"pages=9,links=5,size=3",
-	"pages=99,size=1000000,links=100",
+    "pages=50,hosts=3,offsite=0.2,broken=0.2",
+    "pages=7,links=0,size=0",
+    "pages=1000,links=1000,size=100,offsite=0.1,broken=0.1",
+    "pages=100000000,hosts=1000000,links=30,size=8192,offsite=0.3,broken=0.3",
+    "pages=1,hosts=2,links=3",
+    "pages=20,links=40,size=1500,hosts=11",
+    "pages=9,links=5,size=3",
+    "pages=99,size=1000000,links=100",
 };
 
 static void test_render_pages(void **state)
@@ -695,7 +703,7 @@ static void test_render_pages(void **state)
 		for (unsigned i = 0; i < 40; i++) {
 			unsigned host = (i * 7) % c->hosts;
 			uint64_t page = i < 3 ? (uint64_t)(c->pages - i) % c->pages
-					      : ((uint64_t)i * 2654435761u) % c->pages;
+			                      : ((uint64_t)i * 2654435761u) % c->pages;
 
 			page_url(url, host, page);
 			check_page(w, url, page);
@@ -735,7 +743,8 @@ static void test_length_bound_edge(void **state)
 		struct simweb *w;
 
 		snprintf(spec, sizeof spec,
-			 "pages=100000000,hosts=1000000,links=1000,offsite=1,broken=0,size=%u", size);
+		         "pages=100000000,hosts=1000000,links=1000,offsite=1,broken=0,size=%u",
+		         size);
 		w = web(spec);
 		for (unsigned i = 0; i < 3; i++) {
 			page_url(url, 999999 - i, 99999999 - i);
@@ -771,7 +780,7 @@ static void test_render_truncates(void **state)
 static void test_robots(void **state)
 {
 	const char *texts[] = {"User-agent: *\nDisallow:\n",
-			       "User-agent: *\nDisallow: /p/private\n"};
+	                       "User-agent: *\nDisallow: /p/private\n"};
 	const char *specs[] = {"hosts=2", "hosts=2,robots=1"};
 
 	(void)state;
@@ -786,7 +795,7 @@ static void test_robots(void **state)
 		assert_int_equal(p.body_len, strlen(texts[i]));
 		assert_string_equal(body, texts[i]);
 		assert_int_equal(simweb_links(w, "sim://h1.sim/robots.txt", collect, NULL),
-				 CRAWL_ENOTFOUND);
+		                 CRAWL_ENOTFOUND);
 		free(body);
 		simweb_free(w);
 	}
@@ -899,21 +908,21 @@ static void test_reachability(void **state)
 		const char *spec;
 		unsigned links, hosts, pages;
 	} cases[] = {
-		{"pages=1000", 10, 1, 1000},
-		{"pages=500,hosts=4,links=2", 2, 4, 500},
-		{"pages=20000,hosts=3,offsite=0.1,broken=0.1", 10, 3, 20000},
-		{"pages=100,hosts=5,links=1", 1, 5, 100},
-		{"pages=100,hosts=5,links=0", 0, 5, 100},
-		{"pages=1,hosts=10,links=2", 2, 10, 1},
-		{"pages=1,hosts=1,links=1", 1, 1, 1},
-		{"pages=2000,hosts=2,links=50,offsite=0.5,broken=0.5", 50, 2, 2000},
-		{"seed=99,pages=3000,hosts=7,links=3,offsite=0,broken=0", 3, 7, 3000},
+	    {"pages=1000", 10, 1, 1000},
+	    {"pages=500,hosts=4,links=2", 2, 4, 500},
+	    {"pages=20000,hosts=3,offsite=0.1,broken=0.1", 10, 3, 20000},
+	    {"pages=100,hosts=5,links=1", 1, 5, 100},
+	    {"pages=100,hosts=5,links=0", 0, 5, 100},
+	    {"pages=1,hosts=10,links=2", 2, 10, 1},
+	    {"pages=1,hosts=1,links=1", 1, 1, 1},
+	    {"pages=2000,hosts=2,links=50,offsite=0.5,broken=0.5", 50, 2, 2000},
+	    {"seed=99,pages=3000,hosts=7,links=3,offsite=0,broken=0", 3, 7, 3000},
 	};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
 		assert_int_equal(bfs_count(cases[i].spec),
-				 expected_pages(cases[i].links, cases[i].hosts, cases[i].pages));
+		                 expected_pages(cases[i].links, cases[i].hosts, cases[i].pages));
 	/* With permanent errors, fewer: the traversal stops at pages that fail. */
 	assert_true(bfs_count("pages=2000,links=3,e404=0.3") < 2000);
 }
@@ -923,18 +932,28 @@ static void test_reachability(void **state)
 static void test_bad_urls(void **state)
 {
 	static const char *eurl[] = {
-		"", "http://h0.sim/", "sim:/h0.sim/", "sim//h0.sim/", "sim://", "sim:///p/1",
-		"sim://h0.sim:80/", "sim://user@h0.sim/", "sim://h0.sim/p/1 x",
-		"sim://h0.sim/\tp", "sim://h0.sim/p/\x7f", "ftp://x", "sim:", "sim://?x",
+	    "",
+	    "http://h0.sim/",
+	    "sim:/h0.sim/",
+	    "sim//h0.sim/",
+	    "sim://",
+	    "sim:///p/1",
+	    "sim://h0.sim:80/",
+	    "sim://user@h0.sim/",
+	    "sim://h0.sim/p/1 x",
+	    "sim://h0.sim/\tp",
+	    "sim://h0.sim/p/\x7f",
+	    "ftp://x",
+	    "sim:",
+	    "sim://?x",
 	};
 	static const char *edns[] = {
-		"sim://h2.sim/", "sim://h01.sim/", "sim://x0.sim/", "sim://h0.com/", "sim://h.sim/",
-		"sim://h-1.sim/", "sim://h99999999.sim/", "sim://h0.sim.evil/", "sim://h0sim/",
-		"sim://h0x.sim/",
+	    "sim://h2.sim/", "sim://h01.sim/", "sim://x0.sim/",        "sim://h0.com/",
+	    "sim://h.sim/",  "sim://h-1.sim/", "sim://h99999999.sim/", "sim://h0.sim.evil/",
+	    "sim://h0sim/",  "sim://h0x.sim/",
 	};
 	struct simweb *w = web("hosts=2");
 	struct simweb_page p;
-	char *big = malloc(SIMWEB_URL_MAX + 2);
 
 	(void)state;
 	for (size_t i = 0; i < sizeof eurl / sizeof eurl[0]; i++) {
@@ -948,6 +967,16 @@ static void test_bad_urls(void **state)
 			fail_msg("\"%s\" is not CRAWL_EDNS", edns[i]);
 		assert_int_equal(simweb_links(w, edns[i], collect, NULL), CRAWL_EDNS);
 	}
+	simweb_free(w);
+}
+
+static void test_url_length_and_args(void **state)
+{
+	struct simweb *w = web("");
+	struct simweb_page p;
+	char *big = malloc(SIMWEB_URL_MAX + 2);
+
+	(void)state;
 	assert_non_null(big);
 	memcpy(big, "sim://h0.sim/", 13);
 	memset(big + 13, 'a', SIMWEB_URL_MAX - 13);
@@ -971,10 +1000,11 @@ static void test_bad_urls(void **state)
 static void test_not_found_paths(void **state)
 {
 	static const char *missing[] = {
-		"sim://h0.sim/p/", "sim://h0.sim/p/-1", "sim://h0.sim/p/007", "sim://h0.sim/p/1000",
-		"sim://h0.sim/p/3?x=1", "sim://h0.sim/p/3/", "sim://h0.sim/index.html",
-		"sim://h0.sim/p/1234567890", "sim://h0.sim/P/3", "sim://h0.sim?q",
-		"sim://h0.sim/robots.txt/", "sim://h0.sim//", "sim://h0.sim/p/0x3",
+	    "sim://h0.sim/p/",         "sim://h0.sim/p/-1",         "sim://h0.sim/p/007",
+	    "sim://h0.sim/p/1000",     "sim://h0.sim/p/3?x=1",      "sim://h0.sim/p/3/",
+	    "sim://h0.sim/index.html", "sim://h0.sim/p/1234567890", "sim://h0.sim/P/3",
+	    "sim://h0.sim?q",          "sim://h0.sim/robots.txt/",  "sim://h0.sim//",
+	    "sim://h0.sim/p/0x3",
 	};
 	struct simweb *w = web("pages=1000");
 
@@ -1030,7 +1060,7 @@ static void test_huge_web(void **state)
 	assert_int_equal(get(w, "sim://h999999.sim/p/99999999", 0).status, 200);
 	assert_int_equal(get(w, "sim://h999999.sim/p/100000000", 0).status, 404);
 	assert_int_equal(simweb_get(w, "sim://h1000000.sim/", 0, &(struct simweb_page){0}),
-			 CRAWL_EDNS);
+	                 CRAWL_EDNS);
 	free(list);
 
 	/* No allocation, whatever the page numbers: the heap does not move. */
@@ -1054,29 +1084,30 @@ static void test_huge_web(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_spec_defaults),
-		cmocka_unit_test(test_spec_every_key),
-		cmocka_unit_test(test_spec_errors),
-		cmocka_unit_test(test_spec_limits),
-		cmocka_unit_test(test_determinism),
-		cmocka_unit_test(test_seed_changes_latency),
-		cmocka_unit_test(test_latency_fixed),
-		cmocka_unit_test(test_latency_uniform),
-		cmocka_unit_test(test_latency_lognormal),
-		cmocka_unit_test(test_error_rates),
-		cmocka_unit_test(test_transient_errors),
-		cmocka_unit_test(test_error_extremes),
-		cmocka_unit_test(test_render_pages),
-		cmocka_unit_test(test_render_big),
-		cmocka_unit_test(test_length_bound_edge),
-		cmocka_unit_test(test_render_truncates),
-		cmocka_unit_test(test_robots),
-		cmocka_unit_test(test_link_structure),
-		cmocka_unit_test(test_reachability),
-		cmocka_unit_test(test_bad_urls),
-		cmocka_unit_test(test_not_found_paths),
-		cmocka_unit_test(test_url_equivalents),
-		cmocka_unit_test(test_huge_web),
+	    cmocka_unit_test(test_spec_defaults),
+	    cmocka_unit_test(test_spec_every_key),
+	    cmocka_unit_test(test_spec_errors),
+	    cmocka_unit_test(test_spec_limits),
+	    cmocka_unit_test(test_determinism),
+	    cmocka_unit_test(test_seed_changes_latency),
+	    cmocka_unit_test(test_latency_fixed),
+	    cmocka_unit_test(test_latency_uniform),
+	    cmocka_unit_test(test_latency_lognormal),
+	    cmocka_unit_test(test_error_rates),
+	    cmocka_unit_test(test_transient_errors),
+	    cmocka_unit_test(test_error_extremes),
+	    cmocka_unit_test(test_render_pages),
+	    cmocka_unit_test(test_render_big),
+	    cmocka_unit_test(test_length_bound_edge),
+	    cmocka_unit_test(test_render_truncates),
+	    cmocka_unit_test(test_robots),
+	    cmocka_unit_test(test_link_structure),
+	    cmocka_unit_test(test_reachability),
+	    cmocka_unit_test(test_bad_urls),
+	    cmocka_unit_test(test_url_length_and_args),
+	    cmocka_unit_test(test_not_found_paths),
+	    cmocka_unit_test(test_url_equivalents),
+	    cmocka_unit_test(test_huge_web),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
