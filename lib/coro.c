@@ -121,11 +121,18 @@ int coro_new(coro_t **out, coro_fn fn, void *arg, const struct coro_opts *opts)
 }
 
 /* Takes a stack at the first resume: a shared one for the current nesting
- * depth (so a coroutine never evicts one of its resumers), else dedicated. */
+ * depth (so a coroutine never evicts one of its resumers), else dedicated.
+ * A resumer bound at another depth may be running on that level's stack
+ * (one first resumed deeper, now driven from shallower): binding there
+ * would fail every resume with CRAWL_ESHARED, so the next level is taken. */
 static int bind_stack(coro_t *c)
 {
-	if (c->mode == MODE_SHARED && ts.depth < SHARED_LEVELS) {
-		struct shared *sh = &ts.shared[ts.depth];
+	unsigned lv = ts.depth;
+	while (lv < SHARED_LEVELS && ts.shared[lv].owner &&
+	       ts.shared[lv].owner->state == CORO_RUNNING)
+		lv++;
+	if (c->mode == MODE_SHARED && lv < SHARED_LEVELS) {
+		struct shared *sh = &ts.shared[lv];
 		if (!sh->stack && stack_alloc(&sh->stack, SHARED_SIZE) != 0)
 			return CRAWL_ESTACK;
 		c->shared = sh;
