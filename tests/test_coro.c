@@ -1148,6 +1148,55 @@ static void test_shared_restriction(void **state)
 	assert_int_equal(coro_free(r.victim), 0);
 }
 
+/* A shared coroutine D first resumed inside X (so bound one level deeper
+ * than the thread's stack) and later driven from the thread's own stack
+ * runs at a shallower depth than its level. A sub it creates there must not
+ * be bound to D's own stack: D is running on it. */
+struct rebind_rec {
+	coro_t *d;
+	int sub_rc, sub_rc2;
+	void *got, *got2;
+};
+
+static int body_rebind_d(void *arg, void **result)
+{
+	struct rebind_rec *r = arg;
+	(void)result;
+	coro_yield(NULL, NULL); /* first resumed by X */
+	coro_t *s = NULL;
+	if (coro_new(&s, body_echo, P(21), NULL) != 0)
+		return CRAWL_ENOMEM;
+	r->sub_rc = coro_send(s, NULL, &r->got);
+	r->sub_rc2 = coro_send(s, P(22), &r->got2);
+	coro_free(s);
+	return 0;
+}
+
+static int body_rebind_x(void *arg, void **result)
+{
+	struct rebind_rec *r = arg;
+	(void)result;
+	return coro_send(r->d, NULL, NULL);
+}
+
+static void test_shared_sub_at_shallower_depth(void **state)
+{
+	(void)state;
+	struct rebind_rec r = {0};
+	coro_t *x = NULL;
+	assert_int_equal(coro_new(&r.d, body_rebind_d, &r, NULL), 0);
+	assert_int_equal(coro_new(&x, body_rebind_x, &r, NULL), 0);
+	assert_int_equal(coro_send(x, NULL, NULL), CORO_RETURNED);
+	assert_int_equal(coro_state(r.d), CORO_SUSPENDED);
+	assert_int_equal(coro_send(r.d, NULL, NULL), CORO_RETURNED);
+	assert_int_equal(r.sub_rc, 0);
+	assert_int_equal(I(r.got), 21);
+	assert_int_equal(r.sub_rc2, 0);
+	assert_int_equal(I(r.got2), 22);
+	assert_int_equal(coro_free(x), 0);
+	assert_int_equal(coro_free(r.d), 0);
+}
+
 static void test_stack_alloc_failure(void **state)
 {
 	(void)state;
@@ -1406,6 +1455,7 @@ static int teardown_default(void **state)
 	cmocka_unit_test(test_deep_recursion),                      \
 	cmocka_unit_test(test_shared_stack_saved_bytes),            \
 	cmocka_unit_test(test_shared_restriction),                  \
+	cmocka_unit_test(test_shared_sub_at_shallower_depth),       \
 	cmocka_unit_test(test_stack_alloc_failure),                 \
 	cmocka_unit_test(test_floating_point),                      \
 	cmocka_unit_test(test_threads),                             \
