@@ -31,6 +31,15 @@
 #define TEST_ASAN 1
 #endif
 
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#endif
+#endif
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
+#endif
+
 /* Program-defined "exception types" (codes <= CRAWL_EUSER). */
 enum { E_VALUE = CRAWL_EUSER, E_OTHER = CRAWL_EUSER - 1, E_CLOSING = CRAWL_EUSER - 2 };
 
@@ -1271,7 +1280,9 @@ static void test_floating_point(void **state)
 	assert_true(mine == mine_want);
 	assert_int_equal(r.round_mode, FE_UPWARD);
 	assert_true(r.up_before == r.up_after);
-	assert_true(r.up_after > nearest);
+	/* valgrind computes SSE arithmetic in round-to-nearest whatever the mode */
+	if (!RUNNING_ON_VALGRIND)
+		assert_true(r.up_after > nearest);
 	assert_int_equal(fegetround(), FE_TONEAREST);
 	assert_int_equal(coro_free(c), 0);
 }
