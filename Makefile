@@ -62,6 +62,7 @@ PROGS := $(if $(wildcard daemon/crawld.c),$(BUILD)/crawld) \
 	$(if $(wildcard tests/testserver.c),$(BUILD)/testserver)
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all deps test check run bench install uninstall clean format
 
 all: deps-check $(LIBCRAWL) $(PROGS) $(EXAMPLES) $(TESTS) $(BENCHES)

@@ -20,6 +20,18 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+/* Under valgrind the bytes copied back onto a shared stack lie below where
+ * that stack's pointer last was, which memcheck marked unaddressable. */
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define VG_WRITABLE(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
+#endif
+#endif
+#ifndef VG_WRITABLE
+#define VG_WRITABLE(p, n) ((void)(p), (void)(n))
+#endif
+
 enum { SHARED_LEVELS = 32, SHARED_SIZE = 256 * 1024 };
 enum { MODE_DEDICATED, MODE_SHARED };
 
@@ -121,11 +133,18 @@ int coro_new(coro_t **out, coro_fn fn, void *arg, const struct coro_opts *opts)
 }
 
 /* Takes a stack at the first resume: a shared one for the current nesting
- * depth (so a coroutine never evicts one of its resumers), else dedicated. */
+ * depth (so a coroutine never evicts one of its resumers), else dedicated.
+ * A resumer bound at another depth may be running on that level's stack
+ * (one first resumed deeper, now driven from shallower): binding there
+ * would fail every resume with CRAWL_ESHARED, so the next level is taken. */
 static int bind_stack(coro_t *c)
 {
-	if (c->mode == MODE_SHARED && ts.depth < SHARED_LEVELS) {
-		struct shared *sh = &ts.shared[ts.depth];
+	unsigned lv = ts.depth;
+	while (lv < SHARED_LEVELS && ts.shared[lv].owner &&
+	       ts.shared[lv].owner->state == CORO_RUNNING)
+		lv++;
+	if (c->mode == MODE_SHARED && lv < SHARED_LEVELS) {
+		struct shared *sh = &ts.shared[lv];
 		if (!sh->stack && stack_alloc(&sh->stack, SHARED_SIZE) != 0)
 			return CRAWL_ESTACK;
 		c->shared = sh;
@@ -167,8 +186,10 @@ static int shared_enter(coro_t *c)
 			return rc;
 	}
 	sh->owner = c;
-	if (c->state != CORO_CREATED)
+	if (c->state != CORO_CREATED) {
+		VG_WRITABLE(c->ctx.sp, c->saved_len);
 		memcpy(c->ctx.sp, c->saved, c->saved_len);
+	}
 	return 0;
 }
 

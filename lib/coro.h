@@ -70,7 +70,8 @@ struct coro_opts {
 /* Creates a CREATED coroutine. opts may be NULL (the thread's default mode,
  * default stack size). fn and arg are kept. The stack is taken at the first
  * resume, where it can fail with CRAWL_ESTACK. Shared-stack coroutines are
- * bound to the stack of the nesting depth of their first resume; resuming
+ * bound to the stack of the nesting depth of their first resume (the next
+ * deeper one if a running coroutine holds that stack); resuming
  * one while the coroutine that owns that stack is running returns
  * CRAWL_ESHARED (loop -> task -> yield_from subs never hit this).
  * Errors: CRAWL_ENOMEM, CRAWL_EINVAL. */

@@ -40,6 +40,9 @@ static size_t round_up(size_t n, size_t to)
 static int stack_map(struct stack **out, size_t size)
 {
 	size_t ps = page_size();
+	/* A size near SIZE_MAX would wrap below into a tiny mapping. */
+	if (size > SIZE_MAX / 2)
+		return CRAWL_ESTACK;
 	size_t len = round_up(size + sizeof(struct stack), ps) + ps;
 	char *map = mmap(NULL, len, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
