@@ -28,6 +28,17 @@ struct curl_sock {
 	int what; /* CURL_POLL_IN/OUT/INOUT */
 };
 
+/* The options last applied to a recycled handle: when the next fetch asks
+ * for the same, only its URL is set (no curl_easy_reset and two dozen
+ * setopt calls per fetch). */
+struct curl_applied {
+	double connect_timeout, timeout;
+	long low_speed_limit, low_speed_time, max_redirects;
+	size_t max_body;
+	char *accept_encoding, *user_agent, *proxy; /* copies (NULL as given) */
+	uint8_t valid;
+};
+
 /* One transfer; recycled with its easy handle. */
 struct curl_xfer {
 	CURL *easy;
@@ -39,7 +50,8 @@ struct curl_xfer {
 	size_t body_len, body_cap, max_body;
 	char *hdr;
 	size_t hdr_len, hdr_cap;
-	struct curl_slist *req_headers;
+	struct curl_slist *req_headers; /* part of the applied options */
+	struct curl_applied applied;
 	struct fetch_policy policy;
 	const char *blocked_why;
 	char blocked_ip[INET6_ADDRSTRLEN];
@@ -406,19 +418,94 @@ fail:
 	return e;
 }
 
-static int setup(struct curl_xfer *x, const char *url, const struct fetch_opts *o)
+static int same_str(const char *a, const char *b)
 {
-	if (fetch_policy_init(&x->policy, o->allow_private, o->allow_addrs) != 0)
-		return CRAWL_EINVAL;
-	x->max_body = o->max_body;
-	x->errbuf[0] = '\0';
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static int same_headers(const struct curl_slist *l, const char *const *h)
+{
+	size_t i = 0;
+	for (; l && h && h[i]; l = l->next, i++)
+		if (strcmp(l->data, h[i]) != 0)
+			return 0;
+	return !l && !(h && h[i]);
+}
+
+static int applied_match(const struct curl_xfer *x, const struct fetch_opts *o)
+{
+	const struct curl_applied *a = &x->applied;
+	return a->valid && a->connect_timeout == o->connect_timeout && a->timeout == o->timeout &&
+	       a->low_speed_limit == o->low_speed_limit && a->low_speed_time == o->low_speed_time &&
+	       a->max_redirects == o->max_redirects && a->max_body == o->max_body &&
+	       same_str(a->accept_encoding, o->accept_encoding) &&
+	       same_str(a->user_agent, o->user_agent) && same_str(a->proxy, o->proxy) &&
+	       same_headers(x->req_headers, o->headers);
+}
+
+static void applied_clear(struct curl_applied *a)
+{
+	free(a->accept_encoding);
+	free(a->user_agent);
+	free(a->proxy);
+	memset(a, 0, sizeof *a);
+}
+
+static char *copy_or_null(const char *s, int *ok)
+{
+	char *c = s ? strdup(s) : NULL;
+	if (s && !c)
+		*ok = 0;
+	return c;
+}
+
+/* Without memory for the copies the snapshot stays invalid: the next
+ * fetch applies everything again. */
+static void applied_record(struct curl_applied *a, const struct fetch_opts *o)
+{
+	int ok = 1;
+	a->connect_timeout = o->connect_timeout;
+	a->timeout = o->timeout;
+	a->low_speed_limit = o->low_speed_limit;
+	a->low_speed_time = o->low_speed_time;
+	a->max_redirects = o->max_redirects;
+	a->max_body = o->max_body;
+	a->accept_encoding = copy_or_null(o->accept_encoding, &ok);
+	a->user_agent = copy_or_null(o->user_agent, &ok);
+	a->proxy = copy_or_null(o->proxy, &ok);
+	a->valid = (uint8_t)ok;
+}
+
+static CURLcode setup_all(struct curl_xfer *x, const char *url, const struct fetch_opts *o)
+{
+	applied_clear(&x->applied);
+	curl_slist_free_all(x->req_headers);
+	x->req_headers = NULL;
+	curl_easy_reset(x->easy);
 	CURLcode e = setup_callbacks(x);
 	if (e == CURLE_OK)
 		e = setup_limits(x, o);
 	if (e == CURLE_OK)
 		e = setup_request(x, url, o);
 	if (e == CURLE_OK)
+		applied_record(&x->applied, o);
+	return e;
+}
+
+static int setup(struct curl_xfer *x, const char *url, const struct fetch_opts *o)
+{
+	CURLcode e;
+	if (fetch_policy_init(&x->policy, o->allow_private, o->allow_addrs) != 0)
+		return CRAWL_EINVAL;
+	x->max_body = o->max_body;
+	x->errbuf[0] = '\0';
+	if (applied_match(x, o))
+		e = curl_easy_setopt(x->easy, CURLOPT_URL, url);
+	else
+		e = setup_all(x, url, o);
+	if (e == CURLE_OK)
 		return 0;
+	x->applied.valid = 0;
 	return e == CURLE_OUT_OF_MEMORY ? CRAWL_ENOMEM : CRAWL_EINVAL;
 }
 
@@ -451,18 +538,19 @@ static int xfer_get(struct fetch_curl *c, struct curl_xfer **out)
 static void xfer_destroy(struct curl_xfer *x)
 {
 	curl_easy_cleanup(x->easy);
+	curl_slist_free_all(x->req_headers);
+	applied_clear(&x->applied);
 	free(x->hdr);
 	free(x);
 }
 
-/* Back to the idle list (reset) or freed. x is out of the multi handle. */
+/* Back to the idle list, options kept (see struct curl_applied), or freed.
+ * x is out of the multi handle. */
 static void xfer_put(struct fetch_curl *c, struct curl_xfer *x)
 {
 	free(x->body);
 	x->body = NULL;
 	x->body_len = x->body_cap = 0;
-	curl_slist_free_all(x->req_headers);
-	x->req_headers = NULL;
 	x->hdr_len = 0;
 	x->f = NULL;
 	x->too_large = x->hdr_overflow = x->nomem = x->blocked = x->cancelled = 0;
@@ -475,7 +563,6 @@ static void xfer_put(struct fetch_curl *c, struct curl_xfer *x)
 		x->hdr = NULL;
 		x->hdr_cap = 0;
 	}
-	curl_easy_reset(x->easy);
 	x->next = c->idle;
 	c->idle = x;
 	c->nidle++;

@@ -806,6 +806,42 @@ static void test_handle_and_connection_reuse(void **state)
 	assert_int_equal(s.handles_reused, 4);
 }
 
+/* A recycled handle keeps its options while they stay the same; a fetch
+ * with different ones must not inherit any of the previous fetch's. */
+static void test_options_change_between_fetches(void **state)
+{
+	struct env *e = *state;
+	struct fetch_opts a, b;
+	struct one o;
+	const char *ha[] = {"X-A: 1", NULL};
+	local_opts(&a);
+	a.user_agent = "agent-a";
+	a.headers = ha;
+	a.max_redirects = 0;
+	local_opts(&b);
+	b.user_agent = "agent-b";
+	for (int round = 0; round < 2; round++) {
+		const struct fetch_response *r = get(e, &o, "/headers", &a);
+		assert_non_null(strstr(r->body, "User-Agent: agent-a\n"));
+		assert_non_null(strstr(r->body, "X-A: 1\n"));
+		future_unref(o.f);
+		r = get(e, &o, "/redirect/0", &a);
+		assert_int_equal(r->status, 302);
+		future_unref(o.f);
+		r = get(e, &o, "/headers", &b);
+		assert_non_null(strstr(r->body, "User-Agent: agent-b\n"));
+		assert_null(strstr(r->body, "X-A:"));
+		future_unref(o.f);
+		r = get(e, &o, "/redirect/0", &b);
+		assert_int_equal(r->status, 200);
+		assert_int_equal(r->redirects, 1);
+		future_unref(o.f);
+	}
+	struct fetch_curl_stats s = stats_of(e);
+	assert_int_equal(s.handles_made, 1);
+	assert_int_equal(s.handles_reused, 7);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -835,6 +871,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_trap_remove_outside_callbacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trap_poll_remove, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_handle_and_connection_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_options_change_between_fetches, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
