@@ -415,6 +415,34 @@ static void test_dns_failure(void **state)
 	future_unref(o.f);
 }
 
+/* https to a plain-HTTP port: the TLS handshake fails. */
+static void test_tls_failure(void **state)
+{
+	struct env *e = *state;
+	struct one o;
+	char url[64];
+	snprintf(url, sizeof url, "https://127.0.0.1:%d/page/1", srv.port);
+	const struct fetch_response *r = get(e, &o, url, NULL);
+	expect_error(&o, r, CRAWL_ETLS);
+	future_unref(o.f);
+}
+
+/* /slow sends about 200 bytes/s: below a 1000 B/s floor for 1 s it is cut. */
+static void test_low_speed_abort(void **state)
+{
+	struct env *e = *state;
+	struct fetch_opts opts;
+	struct one o;
+	local_opts(&opts);
+	opts.low_speed_limit = 1000;
+	opts.low_speed_time = 1;
+	const struct fetch_response *r = get(e, &o, "/slow", &opts);
+	expect_error(&o, r, CRAWL_ETIMEDOUT);
+	assert_non_null(strstr(r->message, "too slow"));
+	assert_true(o.t1 - o.t0 >= 0.9);
+	future_unref(o.f);
+}
+
 /* ---- policy ---- */
 
 static void test_policy_blocks_loopback(void **state)
@@ -858,6 +886,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_request_headers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dns_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tls_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_low_speed_abort, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_blocks_loopback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_on_redirect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_urls_at_once, setup, teardown),
