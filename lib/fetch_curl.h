@@ -25,9 +25,11 @@
  * allowed more, does not slip through). With a proxy, the address judged
  * is the proxy's: the proxy resolves the target.
  *
- * Easy handles are recycled through a free list (curl_easy_reset); the DNS
+ * Easy handles are recycled through a free list, keeping their options
+ * when the next fetch asks for the same (else curl_easy_reset); the DNS
  * cache and the connection pool are the multi handle's, shared by all its
- * transfers; HTTP/2 multiplexing is on (CURLPIPE_MULTIPLEX).
+ * transfers; HTTP/2 multiplexing is on (CURLPIPE_MULTIPLEX). One transfer's
+ * options, callbacks and completion live in lib/fetch_xfer.
  */
 #ifndef CRAWL_FETCH_CURL_H
 #define CRAWL_FETCH_CURL_H
