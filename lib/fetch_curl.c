@@ -107,7 +107,8 @@ static struct curl_sock *sock_new(struct fetch_curl *c, curl_socket_t fd)
 	if (c->socks)
 		c->socks->prev = s;
 	c->socks = s;
-	c->stats.sockets_open++;
+	if (++c->stats.sockets_open > c->stats.sockets_peak)
+		c->stats.sockets_peak = c->stats.sockets_open;
 	/* Documented as fine from the socket callback: it only files the
 	 * pointer in curl's socket hash. */
 	curl_multi_assign(c->multi, fd, s);

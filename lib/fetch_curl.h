@@ -52,6 +52,7 @@ struct fetch_curl_stats {
 	uint64_t reaped;         /* cancelled transfers removed by the reaper */
 	uint64_t blocked;        /* connections refused by the policy */
 	uint64_t sockets_open;   /* sockets watched right now */
+	uint64_t sockets_peak;   /* the most watched at once */
 };
 
 /* The curl backend of loop l (kept). lim is copied. Errors: CRAWL_ENOMEM,

@@ -633,6 +633,34 @@ static void test_free_in_flight(void **state)
 	assert_int_equal(fetcher_new(e->loop, NULL, &e->fr), 0);
 }
 
+/* CURLMOPT_MAX_HOST_CONNECTIONS: ten slow fetches share two connections,
+ * so they take at least five rounds of the delay. */
+static void test_host_connection_limit(void **state)
+{
+	struct env *e = *state;
+	struct fetcher_limits lim;
+	struct fetch_opts opts;
+	future_t *f[10];
+	char url[128];
+	fetcher_free(e->fr);
+	fetcher_limits_init(&lim);
+	lim.max_host_connections = 2;
+	assert_int_equal(fetcher_new(e->loop, &lim, &e->fr), 0);
+	local_opts(&opts);
+	url_of(url, sizeof url, "/delay?ms=100");
+	double t0 = loop_update_time(e->loop) / 1e9;
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(fetch(e->fr, url, &opts, &f[i]), 0);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(loop_run_until_complete(e->loop, f[i], NULL), 0);
+		assert_int_equal(fetch_response_of(f[i])->status, 200);
+		future_unref(f[i]);
+	}
+	assert_true(loop_update_time(e->loop) / 1e9 - t0 >= 0.5);
+	struct fetch_curl_stats s = stats_of(e);
+	assert_true(s.sockets_peak >= 1 && s.sockets_peak <= 2);
+}
+
 /* ---- many ---- */
 
 #define MANY 1000
@@ -691,6 +719,7 @@ static void test_thousand_concurrent(void **state)
 	assert_int_equal(s.started, MANY);
 	assert_int_equal(s.reentry, 0);
 	assert_int_equal(s.handles_made + s.handles_reused, MANY);
+	assert_true(s.sockets_peak <= 16); /* the default per-host limit */
 	for (int i = 0; i < MANY; i++)
 		future_unref(xs[i].f);
 	free(xs);
@@ -895,6 +924,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_before_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_free_in_flight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_host_connection_limit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thousand_concurrent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_sim_and_real, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trap_timer_zero, setup, teardown),
