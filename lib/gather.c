@@ -21,9 +21,9 @@
  * plus its first callback entry, which lives inline in the child. */
 struct gather {
 	struct future fut; /* first: a gather is a future */
-	struct gather_result *res;
+	struct gather_result *res; /* freed with fut once given to it */
 	future_t **children;
-	size_t remaining;
+	size_t n, remaining;
 	uint8_t return_errors;
 	uint8_t cancel_requested;
 	uint8_t res_given; /* res now belongs to fut (its result) */
@@ -36,7 +36,7 @@ static int gather_cancel(future_t *f)
 	struct gather *g = (struct gather *)f;
 	int any = 0;
 	/* Children's callbacks never run inline, so the array holds still. */
-	for (size_t i = 0; i < g->res->count; i++)
+	for (size_t i = 0; i < g->n; i++)
 		if (g->children[i] && future_cancel(g->children[i]) == 0)
 			any = 1;
 	if (!any)
@@ -46,11 +46,12 @@ static int gather_cancel(future_t *f)
 }
 
 /* Detaches from the children still pending: nobody holds the gather any
- * more, so nobody can see it complete. */
+ * more, so nobody can see it complete. (A pending child means res was not
+ * given away.) */
 static void gather_destroy(future_t *f)
 {
 	struct gather *g = (struct gather *)f;
-	for (size_t i = 0; i < g->res->count; i++) {
+	for (size_t i = 0; i < g->n; i++) {
 		if (!g->children[i])
 			continue;
 		future_remove_done_callback(g->children[i], gather_child_done, &g->res->values[i]);
@@ -122,6 +123,7 @@ static int gather_alloc(loop_t *l, size_t n, int flags, struct gather **out)
 	res->errors = (int *)(res->values + n);
 	g->res = res;
 	g->children = (future_t **)(g + 1);
+	g->n = n;
 	g->remaining = 0;
 	g->return_errors = (flags & GATHER_RETURN_ERRORS) != 0;
 	g->cancel_requested = 0;
@@ -158,7 +160,7 @@ int gather(loop_t *l, future_t *const *futures, size_t n, int flags, future_t **
 	*out = &g->fut;
 	return 0;
 fail:
-	g->res->count = g->remaining; /* destroy detaches only those */
+	g->n = g->remaining; /* destroy detaches only those */
 	future_unref(&g->fut);
 	return rc;
 }
