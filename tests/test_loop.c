@@ -41,6 +41,15 @@ static loop_t *new_loop(void)
 	return l;
 }
 
+/* Lets the loop turn for a little while (loop clock). */
+static void run_for(loop_t *l, double seconds)
+{
+	future_t *f = NULL;
+	assert_int_equal(sleep_future(l, seconds, NULL, &f), 0);
+	assert_int_equal(loop_run_until_complete(l, f, NULL), 0);
+	future_unref(f);
+}
+
 /* ---- report hook ---- */
 
 struct reports {
@@ -650,6 +659,145 @@ static void test_loop_clock(void **state)
 	loop_free(l);
 }
 
+/* ---- many timers: order, exactly once, never early ---- */
+
+enum { NSTRESS = 20000 };
+
+struct stress_timer {
+	struct loop_timer t;
+	struct stress *s;
+	uint64_t deadline;
+	int fired, stopped;
+};
+
+struct stress {
+	loop_t *l;
+	uint64_t last_deadline;
+	long fired, out_of_order, early;
+};
+
+static void stress_cb(void *arg)
+{
+	struct stress_timer *st = arg;
+	struct stress *s = st->s;
+	st->fired++;
+	s->fired++;
+	if (st->deadline < s->last_deadline)
+		s->out_of_order++;
+	if (loop_now(s->l) < st->deadline)
+		s->early++;
+	s->last_deadline = st->deadline;
+}
+
+static uint64_t lcg(uint64_t *x)
+{
+	*x = *x * 6364136223846793005u + 1442695040888963407u;
+	return *x >> 33;
+}
+
+/* Deadlines spread over 30 ms (dozens of wheel ticks, several per tick),
+ * some re-armed elsewhere, some stopped: the ones left fire once each, in
+ * deadline order, none before its deadline. */
+static void test_many_timers_in_deadline_order(void **state)
+{
+	(void)state;
+	loop_t *l = new_loop();
+	struct stress s = {.l = l};
+	struct stress_timer *ts = calloc(NSTRESS, sizeof *ts);
+	uint64_t x = 42, base = loop_now(l);
+	assert_non_null(ts);
+	for (int i = 0; i < NSTRESS; i++) {
+		ts[i].s = &s;
+		loop_timer_init(&ts[i].t, stress_cb, &ts[i]);
+		ts[i].deadline = base + lcg(&x) % 30000000u;
+		loop_timer_at(l, &ts[i].t, ts[i].deadline);
+	}
+	for (int i = 0; i < NSTRESS; i += 7) { /* re-armed: moves between slots */
+		ts[i].deadline = base + lcg(&x) % 30000000u;
+		loop_timer_at(l, &ts[i].t, ts[i].deadline);
+	}
+	for (int i = 3; i < NSTRESS; i += 5) {
+		loop_timer_stop(l, &ts[i].t);
+		ts[i].stopped = 1;
+	}
+	run_for(l, 0.032);
+	long expect = 0;
+	for (int i = 0; i < NSTRESS; i++) {
+		assert_int_equal(ts[i].fired, ts[i].stopped ? 0 : 1);
+		expect += !ts[i].stopped;
+		assert_false(loop_timer_armed(&ts[i].t));
+	}
+	assert_int_equal(s.fired, expect);
+	assert_int_equal(s.out_of_order, 0);
+	assert_int_equal(s.early, 0);
+	free(ts);
+	loop_free(l);
+}
+
+/* Within one millisecond tick the order is still exact; a deadline in
+ * the past runs on the next turn. */
+static void test_timers_within_one_tick(void **state)
+{
+	(void)state;
+	loop_t *l = new_loop();
+	struct order o = {.l = l};
+	struct order_item items[4] = {{&o, 0}, {&o, 1}, {&o, 2}, {&o, 3}};
+	struct loop_timer ts[4];
+	uint64_t base = loop_now(l) + 2000000;
+	static const uint64_t offs[3] = {300000, 100000, 200000}; /* ns */
+	for (int i = 0; i < 3; i++) {
+		loop_timer_init(&ts[i], record_cb, &items[i]);
+		loop_timer_at(l, &ts[i], base + offs[i]);
+	}
+	loop_timer_init(&ts[3], record_cb, &items[3]);
+	loop_timer_at(l, &ts[3], loop_now(l) - 1000000); /* already past */
+	run_for(l, 0.003);
+	assert_int_equal(o.n, 4);
+	assert_int_equal(o.seq[0], 3);
+	assert_int_equal(o.seq[1], 1);
+	assert_int_equal(o.seq[2], 2);
+	assert_int_equal(o.seq[3], 0);
+	loop_free(l);
+}
+
+static int drops;
+
+static void count_drop(void *arg)
+{
+	(void)arg;
+	drops++;
+}
+
+/* Timers far beyond the wheel (minutes) can be stopped, re-armed near,
+ * and are dropped at close with their drop hook. */
+static void test_far_timers(void **state)
+{
+	(void)state;
+	loop_t *l = new_loop();
+	int calls = 0;
+	struct loop_timer far1, far2, near;
+	loop_timer_init(&far1, count_cb, &calls);
+	loop_timer_init(&far2, count_cb, &calls);
+	loop_timer_init(&near, count_cb, &calls);
+	far1.drop = far2.drop = near.drop = count_drop;
+	drops = 0;
+	loop_timer_after(l, &far1, 600);
+	loop_timer_after(l, &far2, 300);
+	loop_timer_after(l, &near, 60);
+	assert_true(loop_timer_armed(&far1));
+	loop_timer_after(l, &far2, 0.001); /* from the far heap to the wheel */
+	run_for(l, 0.002);
+	assert_int_equal(calls, 1);
+	assert_false(loop_timer_armed(&far2));
+	loop_timer_stop(l, &near);
+	assert_false(loop_timer_armed(&near));
+	assert_int_equal(loop_close(l), 0);
+	assert_int_equal(drops, 1); /* far1 */
+	assert_false(loop_timer_armed(&far1));
+	assert_int_equal(calls, 1);
+	loop_free(l);
+}
+
 #define LOOP_TESTS(X)                                                                              \
 	X(test_backend_is_epoll)                                                                   \
 	X(test_run_until_complete_outcomes)                                                        \
@@ -668,7 +816,10 @@ static void test_loop_clock(void **state)
 	X(test_close_drops_pending_handles)                                                        \
 	X(test_timer_stop_then_free)                                                               \
 	X(test_timer_at_after_stop)                                                                \
-	X(test_loop_clock)
+	X(test_loop_clock)                                                                         \
+	X(test_many_timers_in_deadline_order)                                                      \
+	X(test_timers_within_one_tick)                                                             \
+	X(test_far_timers)
 
 #define AS_TEST(name) cmocka_unit_test(name),
 
