@@ -248,10 +248,13 @@ static int wait_check(future_t *const *futures, size_t n, double timeout, enum w
 {
 	if (!sets || (n && !futures) || isnan(timeout) || (unsigned)mode > WAIT_FIRST_ERROR)
 		return CRAWL_EINVAL;
+	task_t *t = task_current();
+	if (!t)
+		return CRAWL_ENOTTASK;
 	for (size_t i = 0; i < n; i++)
-		if (!future_is(futures[i]))
+		if (!future_is(futures[i]) || future_loop(futures[i]) != task_loop(t))
 			return CRAWL_EINVAL;
-	return task_current() ? 0 : CRAWL_ENOTTASK;
+	return 0;
 }
 
 /* One block holds both sets: done at its start, pending right after. */
@@ -320,7 +323,7 @@ int task_wait_for(future_t *f, double timeout, void **result)
 	task_t *t = task_current();
 	if (!t)
 		return CRAWL_ENOTTASK;
-	if (!future_is(f) || isnan(timeout))
+	if (!future_is(f) || future_loop(f) != task_loop(t) || isnan(timeout))
 		return CRAWL_EINVAL;
 	if (timeout < 0 || future_done(f))
 		return task_await(f, result);

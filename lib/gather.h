@@ -45,8 +45,8 @@ struct wait_sets {
  * does not count a cancelled future as an error. Fills *sets (free with
  * wait_sets_free; the futures are borrowed from the caller's array); no
  * future is cancelled; n == 0 returns at once with empty sets. Returns 0,
- * CRAWL_ECANCELLED, CRAWL_ENOTTASK, CRAWL_ENOMEM, CRAWL_EINVAL (NULL or
- * non-future argument, NaN timeout, unknown mode). */
+ * CRAWL_ECANCELLED, CRAWL_ENOTTASK, CRAWL_ENOMEM, CRAWL_EINVAL (NULL,
+ * non-future or another loop's future, NaN timeout, unknown mode). */
 int task_wait(future_t *const *futures, size_t n, double timeout, enum wait_mode mode,
 	      struct wait_sets *sets);
 void wait_sets_free(struct wait_sets *sets);
@@ -55,7 +55,8 @@ void wait_sets_free(struct wait_sets *sets);
  * timeout f is cancelled, waited for until it has really ended, and
  * CRAWL_ETIMEDOUT returned. If this task is cancelled meanwhile, f is
  * cancelled and waited for too, and CRAWL_ECANCELLED returned. Otherwise
- * as task_await (CRAWL_EINVAL for a non-future or NaN timeout). */
+ * as task_await (CRAWL_EINVAL for a non-future, another loop's future or
+ * a NaN timeout). */
 int task_wait_for(future_t *f, double timeout, void **result);
 
 /* as_completed: yields the futures in the order they finish. The iterator

@@ -590,6 +590,16 @@ static void test_wait_cancelled_and_misuse(void **state)
 	assert_int_equal(none.rc, 0);
 	assert_int_equal(none.ndone + none.npending, 0);
 	wait_sets_free(NULL);
+	/* Another loop's future. */
+	loop_t *other = new_loop();
+	future_t *foreign = NULL;
+	assert_int_equal(future_new(other, &foreign), 0);
+	struct wait_case wf = {.l = l, .futs = &foreign, .n = 1, .timeout = -1,
+			       .mode = WAIT_ALL_COMPLETED};
+	run_wait(l, &wf);
+	assert_int_equal(wf.rc, CRAWL_EINVAL);
+	future_unref(foreign);
+	loop_free(other);
 	loop_free(l);
 }
 
@@ -662,6 +672,13 @@ static void test_wait_for_in_time_and_errors(void **state)
 	assert_int_equal(run_wait_for(l, &nan, -1), CRAWL_EINVAL);
 	assert_int_equal(task_wait_for(f, 1, NULL), CRAWL_ENOTTASK);
 	jobs_finish(&j, 1);
+	loop_t *other = new_loop();
+	future_t *foreign = NULL;
+	assert_int_equal(future_new(other, &foreign), 0);
+	struct wait_for_case wf = {.l = l, .inner = foreign, .timeout = 1};
+	assert_int_equal(run_wait_for(l, &wf, -1), CRAWL_EINVAL);
+	future_unref(foreign);
+	loop_free(other);
 	loop_free(l);
 }
 
