@@ -145,7 +145,8 @@ static int bench_million(const struct cfg *c)
 	printf("million.wall_s=%.4f\n", secs);
 	printf("million.baseline_rss_kib=%ld\n", base_kib);
 	printf("million.peak_rss_kib=%ld\n", peak);
-	printf("million.bytes_per_task=%.1f\n", (double)(peak - base_kib) * 1024.0 / (double)c->tasks);
+	printf("million.bytes_per_task=%.1f\n",
+	       (double)(peak - base_kib) * 1024.0 / (double)c->tasks);
 	return 0;
 }
 
@@ -179,7 +180,8 @@ static int bench_breakdown(const struct cfg *c)
 	if (rc)
 		return rc;
 	printf("breakdown.tasks=%ld\n", n);
-	printf("breakdown.heap_bytes_per_task_created=%.1f\n", (double)(created - heap0) / (double)n);
+	printf("breakdown.heap_bytes_per_task_created=%.1f\n",
+	       (double)(created - heap0) / (double)n);
 	printf("breakdown.heap_bytes_per_task_asleep=%.1f\n", (double)(asleep - heap0) / (double)n);
 	printf("breakdown.saved_stack_bytes=%zu\n", saved);
 	printf("breakdown.gather_bytes_per_child=%zu\n", 2 * sizeof(void *) + sizeof(int));
@@ -299,22 +301,23 @@ static int parse_count(const char *s, long *out)
 static int parse_opts(int argc, char **argv, struct cfg *c)
 {
 	static const struct option longopts[] = {{"tasks", required_argument, NULL, 'n'},
-						 {"seed", required_argument, NULL, 's'},
-						 {"throughput", required_argument, NULL, 't'},
-						 {"roundtrips", required_argument, NULL, 'r'},
-						 {NULL, 0, NULL, 0}};
+	                                         {"seed", required_argument, NULL, 's'},
+	                                         {"throughput", required_argument, NULL, 't'},
+	                                         {"roundtrips", required_argument, NULL, 'r'},
+	                                         {NULL, 0, NULL, 0}};
 	int o;
 	long seed = 0;
 	while ((o = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		int bad = o == 'n'   ? parse_count(optarg, &c->tasks)
-			  : o == 't' ? parse_count(optarg, &c->throughput)
-			  : o == 'r' ? parse_count(optarg, &c->roundtrips)
-			  : o == 's' ? parse_count(optarg, &seed)
-				     : -1;
+		          : o == 't' ? parse_count(optarg, &c->throughput)
+		          : o == 'r' ? parse_count(optarg, &c->roundtrips)
+		          : o == 's' ? parse_count(optarg, &seed)
+		                     : -1;
 		if (bad) {
-			fprintf(stderr, "usage: %s [--tasks N] [--seed S] [--throughput M] "
-					"[--roundtrips R] (counts 1..%ld)\n",
-				argv[0], MAX_COUNT);
+			fprintf(stderr,
+			        "usage: %s [--tasks N] [--seed S] [--throughput M] "
+			        "[--roundtrips R] (counts 1..%ld)\n",
+			        argv[0], MAX_COUNT);
 			return -1;
 		}
 		if (o == 's')

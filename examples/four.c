@@ -81,10 +81,10 @@ static void usage(FILE *to, const char *prog)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {{"scale", required_argument, NULL, 's'},
-						 {"gather-result", no_argument, NULL, 'g'},
-						 {"blocking", no_argument, NULL, 'b'},
-						 {"help", no_argument, NULL, 'h'},
-						 {NULL, 0, NULL, 0}};
+	                                         {"gather-result", no_argument, NULL, 'g'},
+	                                         {"blocking", no_argument, NULL, 'b'},
+	                                         {"help", no_argument, NULL, 'h'},
+	                                         {NULL, 0, NULL, 0}};
 	int c;
 	char *end;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -93,8 +93,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->scale = strtod(optarg, &end);
 			if (end == optarg || *end || !isfinite(o->scale) || o->scale < 0 ||
 			    o->scale > 1000) {
-				fprintf(stderr, "four: --scale wants a number from 0 to 1000, got '%s'\n",
-					optarg);
+				fprintf(stderr,
+				        "four: --scale wants a number from 0 to 1000, got '%s'\n",
+				        optarg);
 				return 2;
 			}
 			break;
@@ -134,7 +135,7 @@ static void print_results(const struct opts *o, struct work *w, void *gathered)
 static int run(const struct opts *o)
 {
 	struct work w[2] = {{"ONE", 3 * o->scale, o->blocking, ""},
-			    {"TWO", 1 * o->scale, o->blocking, ""}};
+	                    {"TWO", 1 * o->scale, o->blocking, ""}};
 	loop_t *loop = NULL;
 	task_t *t[2] = {NULL, NULL};
 	future_t *g = NULL;

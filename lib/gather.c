@@ -20,7 +20,7 @@
  * the callback finds both the gather and i, so a child costs 20 bytes here
  * plus its first callback entry, which lives inline in the child. */
 struct gather {
-	struct future fut; /* first: a gather is a future */
+	struct future fut;         /* first: a gather is a future */
 	struct gather_result *res; /* freed with fut once given to it */
 	future_t **children;
 	size_t n, remaining;
@@ -216,7 +216,7 @@ static void waiter_free(struct waiter *w, loop_t *l, future_t *const *futures, s
 
 /* Registers on the children; *out is ready to be awaited. */
 static int waiter_start(loop_t *l, future_t *const *futures, size_t n, enum wait_mode mode,
-			struct waiter **out)
+                        struct waiter **out)
 {
 	struct waiter *w = calloc(1, sizeof *w);
 	if (!w)
@@ -244,7 +244,7 @@ fail:
 }
 
 static int wait_check(future_t *const *futures, size_t n, double timeout, enum wait_mode mode,
-		      struct wait_sets *sets)
+                      struct wait_sets *sets)
 {
 	if (!sets || (n && !futures) || isnan(timeout) || (unsigned)mode > WAIT_FIRST_ERROR)
 		return CRAWL_EINVAL;
@@ -279,7 +279,7 @@ static int wait_sets_fill(future_t *const *futures, size_t n, struct wait_sets *
 }
 
 int task_wait(future_t *const *futures, size_t n, double timeout, enum wait_mode mode,
-	      struct wait_sets *sets)
+              struct wait_sets *sets)
 {
 	int rc = wait_check(futures, n, timeout, mode, sets);
 	if (rc)
@@ -379,7 +379,7 @@ static void ac_timeout(void *arg)
 }
 
 int as_completed_new(loop_t *l, future_t *const *futures, size_t n, double timeout,
-		     as_completed_t **out)
+                     as_completed_t **out)
 {
 	if (!out || isnan(timeout) || n > SIZE_MAX / (2 * sizeof(future_t *)))
 		return CRAWL_EINVAL;

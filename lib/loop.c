@@ -27,14 +27,14 @@ struct loop {
 	struct event *keep;   /* keeps epoll blocking when nothing else is registered */
 	int keep_fd;
 	uint64_t now;
-	struct loop_timer ready;        /* ready queue: circular list sentinel */
-	struct loop_timer mark;         /* end of the batch run_ready runs */
-	struct timer_heap near, far;    /* see "timers" below */
-	uint64_t wheel_tick;            /* the current tick */
-	uint32_t nwheel;                /* timers in the wheel */
+	struct loop_timer ready;               /* ready queue: circular list sentinel */
+	struct loop_timer mark;                /* end of the batch run_ready runs */
+	struct timer_heap near, far;           /* see "timers" below */
+	uint64_t wheel_tick;                   /* the current tick */
+	uint32_t nwheel;                       /* timers in the wheel */
 	struct loop_timer *slots[WHEEL_SLOTS]; /* lists, by tick */
 	uint64_t slot_bits[WHEEL_WORDS];       /* non-empty slots */
-	struct loop__task_link tasks;   /* pending tasks (circular list) */
+	struct loop__task_link tasks;          /* pending tasks (circular list) */
 	loop_report_fn report;
 	void *report_arg;
 	uint8_t running, stopping, closed;
@@ -339,7 +339,8 @@ static void timer_place(loop_t *l, struct loop_timer *t)
 static void far_migrate(loop_t *l)
 {
 	struct loop_timer *t;
-	while ((t = heap_top(&l->far)) && (t->deadline >> WHEEL_SHIFT) < l->wheel_tick + WHEEL_SLOTS) {
+	while ((t = heap_top(&l->far)) &&
+	       (t->deadline >> WHEEL_SHIFT) < l->wheel_tick + WHEEL_SLOTS) {
 		heap_remove(&l->far, t);
 		timer_place(l, t);
 	}

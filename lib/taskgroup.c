@@ -10,11 +10,11 @@ struct taskgroup {
 	loop_t *loop;
 	task_t **children; /* one reference each, until taskgroup_free */
 	size_t n, cap;
-	size_t running;    /* children whose done callback has not run */
-	task_t *failed;    /* first child that failed (not cancelled) */
+	size_t running; /* children whose done callback has not run */
+	task_t *failed; /* first child that failed (not cancelled) */
 	long failed_index;
-	future_t *wake;    /* while the parent waits */
-	uint8_t closed;    /* wait has returned: no new child */
+	future_t *wake; /* while the parent waits */
+	uint8_t closed; /* wait has returned: no new child */
 };
 
 int taskgroup_new(loop_t *l, taskgroup_t **out)

@@ -75,7 +75,7 @@ static void collect(pid_t pid, int out_fd, int err_fd, struct run_out *r)
 			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			int more = i == 0 ? drain(p[i].fd, r->out, &r->nout, OUT_MAX)
-					  : drain(p[i].fd, r->err, &r->nerr, ERR_MAX);
+			                  : drain(p[i].fd, r->err, &r->nerr, ERR_MAX);
 			if (!more) {
 				p[i].fd = -1;
 				open_fds--;
@@ -162,8 +162,8 @@ static void test_two_states(void **state)
 {
 	(void)state;
 	static const char *const want[] = {"task 是不是 asyncio.Task 的实例？ True",
-					   "Task state: PENDING", "Start coroutine",
-					   "This is a coroutine", "Task state: FINISHED"};
+	                                   "Task state: PENDING", "Start coroutine",
+	                                   "This is a coroutine", "Task state: FINISHED"};
 	char *argv[] = {"two", NULL};
 	struct run_out r;
 	run_example(argv, &r);
@@ -174,10 +174,9 @@ static void test_two_states(void **state)
 static void test_three_callback(void **state)
 {
 	(void)state;
-	static const char *const want[] = {"[corowork] Start coroutine",
-					   "[corowork] This is a coroutine",
-					   "[callback] Hello Shiyanlou",
-					   "[callback] coroutine state: FINISHED"};
+	static const char *const want[] = {
+	    "[corowork] Start coroutine", "[corowork] This is a coroutine",
+	    "[callback] Hello Shiyanlou", "[callback] coroutine state: FINISHED"};
 	char *argv[] = {"three", NULL};
 	struct run_out r;
 	run_example(argv, &r);
@@ -186,17 +185,17 @@ static void test_three_callback(void **state)
 }
 
 static const char *const four_concurrent[] = {
-	"[corowork] Start coroutine ONE", "[corowork] Start coroutine TWO",
-	"[corowork] Stop coroutine TWO", "[corowork] Stop coroutine ONE"};
+    "[corowork] Start coroutine ONE", "[corowork] Start coroutine TWO",
+    "[corowork] Stop coroutine TWO", "[corowork] Stop coroutine ONE"};
 
 /* Sleeps of 3 and 1 scaled by 0.05: the run takes the longest, not the sum. */
 static void test_four_gathered(void **state)
 {
 	(void)state;
 	static const char *const want[] = {
-		"[corowork] Start coroutine ONE", "[corowork] Start coroutine TWO",
-		"[corowork] Stop coroutine TWO",  "[corowork] Stop coroutine ONE",
-		"[task1]  Coroutine ONE OK",      "[task2]  Coroutine TWO OK"};
+	    "[corowork] Start coroutine ONE", "[corowork] Start coroutine TWO",
+	    "[corowork] Stop coroutine TWO",  "[corowork] Stop coroutine ONE",
+	    "[task1]  Coroutine ONE OK",      "[task2]  Coroutine TWO OK"};
 	char *argv[] = {"four", "--scale", "0.05", NULL};
 	struct run_out r;
 	run_example(argv, &r);
@@ -225,9 +224,9 @@ static void test_four_blocking(void **state)
 {
 	(void)state;
 	static const char *const want[] = {
-		"[corowork] Start coroutine ONE", "[corowork] Stop coroutine ONE",
-		"[corowork] Start coroutine TWO", "[corowork] Stop coroutine TWO",
-		"[task1]  Coroutine ONE OK",      "[task2]  Coroutine TWO OK"};
+	    "[corowork] Start coroutine ONE", "[corowork] Stop coroutine ONE",
+	    "[corowork] Start coroutine TWO", "[corowork] Stop coroutine TWO",
+	    "[task1]  Coroutine ONE OK",      "[task2]  Coroutine TWO OK"};
 	char *argv[] = {"four", "--scale", "0.05", "--blocking", NULL};
 	struct run_out r;
 	run_example(argv, &r);
@@ -270,13 +269,13 @@ static void test_bad_options(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_one),
-		cmocka_unit_test(test_two_states),
-		cmocka_unit_test(test_three_callback),
-		cmocka_unit_test(test_four_gathered),
-		cmocka_unit_test(test_four_gather_result),
-		cmocka_unit_test(test_four_blocking),
-		cmocka_unit_test(test_bad_options),
+	    cmocka_unit_test(test_one),
+	    cmocka_unit_test(test_two_states),
+	    cmocka_unit_test(test_three_callback),
+	    cmocka_unit_test(test_four_gathered),
+	    cmocka_unit_test(test_four_gather_result),
+	    cmocka_unit_test(test_four_blocking),
+	    cmocka_unit_test(test_bad_options),
 	};
 	return cmocka_run_group_tests_name("examples/asyncio", tests, NULL, NULL);
 }

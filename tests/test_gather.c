@@ -90,7 +90,8 @@ static void job_init(struct job *j, loop_t *l, double delay, intptr_t value, int
 static void jobs_start(struct job *jobs, size_t n, future_t **futs)
 {
 	for (size_t i = 0; i < n; i++) {
-		assert_int_equal(task_create(jobs[i].l, job_body, &jobs[i], NULL, &jobs[i].task), 0);
+		assert_int_equal(task_create(jobs[i].l, job_body, &jobs[i], NULL, &jobs[i].task),
+		                 0);
 		futs[i] = task_future(jobs[i].task);
 	}
 }
@@ -440,8 +441,8 @@ static void test_wait_all_completed(void **state)
 	job_init(&jobs[1], l, 0.030, 0, CRAWL_EUSER - 1);
 	job_init(&jobs[2], l, 0.020, 0, 0);
 	jobs_start(jobs, 3, futs);
-	struct wait_case w = {.l = l, .futs = futs, .n = 3, .timeout = -1,
-			      .mode = WAIT_ALL_COMPLETED};
+	struct wait_case w = {
+	    .l = l, .futs = futs, .n = 3, .timeout = -1, .mode = WAIT_ALL_COMPLETED};
 	run_wait(l, &w);
 	assert_int_equal(w.rc, 0);
 	assert_int_equal(w.ndone, 3);
@@ -463,8 +464,12 @@ static void test_wait_first_completed(void **state)
 	job_init(&jobs[1], l, 0.005, 0, 0);
 	job_init(&jobs[2], l, 0.020, 0, 0);
 	jobs_start(jobs, 3, futs);
-	struct wait_case w = {.l = l, .futs = futs, .n = 3, .timeout = -1,
-			      .mode = WAIT_FIRST_COMPLETED, .watch = &jobs[2]};
+	struct wait_case w = {.l = l,
+	                      .futs = futs,
+	                      .n = 3,
+	                      .timeout = -1,
+	                      .mode = WAIT_FIRST_COMPLETED,
+	                      .watch = &jobs[2]};
 	run_wait(l, &w);
 	assert_int_equal(w.rc, 0);
 	assert_int_equal(w.ndone, 1);
@@ -491,8 +496,12 @@ static void test_wait_first_error(void **state)
 	job_init(&jobs[1], l, 0.010, 0, CRAWL_EUSER - 2);
 	job_init(&jobs[2], l, 0.040, 0, 0);
 	jobs_start(jobs, 3, futs);
-	struct wait_case w = {.l = l, .futs = futs, .n = 3, .timeout = -1,
-			      .mode = WAIT_FIRST_ERROR, .watch = &jobs[2]};
+	struct wait_case w = {.l = l,
+	                      .futs = futs,
+	                      .n = 3,
+	                      .timeout = -1,
+	                      .mode = WAIT_FIRST_ERROR,
+	                      .watch = &jobs[2]};
 	run_wait(l, &w);
 	assert_int_equal(w.rc, 0);
 	assert_int_equal(w.ndone, 2);
@@ -507,8 +516,8 @@ static void test_wait_first_error(void **state)
 	job_init(&jobs[0], l, 0.002, 0, 0);
 	job_init(&jobs[1], l, 0.004, 0, 0);
 	jobs_start(jobs, 2, futs);
-	struct wait_case w2 = {.l = l, .futs = futs, .n = 2, .timeout = -1,
-			       .mode = WAIT_FIRST_ERROR};
+	struct wait_case w2 = {
+	    .l = l, .futs = futs, .n = 2, .timeout = -1, .mode = WAIT_FIRST_ERROR};
 	run_wait(l, &w2);
 	assert_int_equal(w2.rc, 0);
 	assert_int_equal(w2.ndone, 2);
@@ -527,8 +536,12 @@ static void test_wait_timeout(void **state)
 	job_init(&jobs[1], l, 0.040, 0, 0);
 	job_init(&jobs[2], l, 0.045, 0, 0);
 	jobs_start(jobs, 3, futs);
-	struct wait_case w = {.l = l, .futs = futs, .n = 3, .timeout = 0.015,
-			      .mode = WAIT_ALL_COMPLETED, .watch = &jobs[1]};
+	struct wait_case w = {.l = l,
+	                      .futs = futs,
+	                      .n = 3,
+	                      .timeout = 0.015,
+	                      .mode = WAIT_ALL_COMPLETED,
+	                      .watch = &jobs[1]};
 	run_wait(l, &w);
 	assert_int_equal(w.rc, 0);
 	assert_int_equal(w.ndone, 1);
@@ -544,8 +557,8 @@ static void test_wait_timeout(void **state)
 	/* Timeout 0 on futures already done: all done, no wait. */
 	assert_int_equal(future_new(l, &futs[0]), 0);
 	assert_int_equal(future_set_result(futs[0], NULL), 0);
-	struct wait_case w0 = {.l = l, .futs = futs, .n = 1, .timeout = 0,
-			       .mode = WAIT_ALL_COMPLETED};
+	struct wait_case w0 = {
+	    .l = l, .futs = futs, .n = 1, .timeout = 0, .mode = WAIT_ALL_COMPLETED};
 	run_wait(l, &w0);
 	assert_int_equal(w0.rc, 0);
 	assert_int_equal(w0.ndone, 1);
@@ -564,8 +577,8 @@ static void test_wait_cancelled_and_misuse(void **state)
 	job_init(&jobs[1], l, 0.012, 0, 0);
 	jobs_start(jobs, 2, futs);
 	assert_int_equal(task_wait(futs, 2, -1, WAIT_ALL_COMPLETED, &sets), CRAWL_ENOTTASK);
-	struct wait_case w = {.l = l, .futs = futs, .n = 2, .timeout = -1,
-			      .mode = WAIT_ALL_COMPLETED};
+	struct wait_case w = {
+	    .l = l, .futs = futs, .n = 2, .timeout = -1, .mode = WAIT_ALL_COMPLETED};
 	task_t *t = NULL;
 	assert_int_equal(task_create(l, wait_body, &w, NULL, &t), 0);
 	assert_int_equal(loop_call_later(l, 0.002, cancel_task_cb, t, NULL), 0);
@@ -576,16 +589,16 @@ static void test_wait_cancelled_and_misuse(void **state)
 	for (int i = 0; i < 2; i++) /* wait never cancels the futures */
 		assert_int_equal(jobs[i].sleep_rc, 0);
 
-	struct wait_case bad = {.l = l, .futs = futs, .n = 2, .timeout = -1,
-				.mode = (enum wait_mode)7};
+	struct wait_case bad = {
+	    .l = l, .futs = futs, .n = 2, .timeout = -1, .mode = (enum wait_mode)7};
 	run_wait(l, &bad);
 	assert_int_equal(bad.rc, CRAWL_EINVAL);
-	struct wait_case nan = {.l = l, .futs = futs, .n = 2, .timeout = NAN,
-				.mode = WAIT_ALL_COMPLETED};
+	struct wait_case nan = {
+	    .l = l, .futs = futs, .n = 2, .timeout = NAN, .mode = WAIT_ALL_COMPLETED};
 	run_wait(l, &nan);
 	assert_int_equal(nan.rc, CRAWL_EINVAL);
-	struct wait_case none = {.l = l, .futs = NULL, .n = 0, .timeout = -1,
-				 .mode = WAIT_ALL_COMPLETED};
+	struct wait_case none = {
+	    .l = l, .futs = NULL, .n = 0, .timeout = -1, .mode = WAIT_ALL_COMPLETED};
 	run_wait(l, &none);
 	assert_int_equal(none.rc, 0);
 	assert_int_equal(none.ndone + none.npending, 0);
@@ -594,8 +607,8 @@ static void test_wait_cancelled_and_misuse(void **state)
 	loop_t *other = new_loop();
 	future_t *foreign = NULL;
 	assert_int_equal(future_new(other, &foreign), 0);
-	struct wait_case wf = {.l = l, .futs = &foreign, .n = 1, .timeout = -1,
-			       .mode = WAIT_ALL_COMPLETED};
+	struct wait_case wf = {
+	    .l = l, .futs = &foreign, .n = 1, .timeout = -1, .mode = WAIT_ALL_COMPLETED};
 	run_wait(l, &wf);
 	assert_int_equal(wf.rc, CRAWL_EINVAL);
 	future_unref(foreign);

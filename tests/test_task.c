@@ -347,9 +347,8 @@ static void test_task_error_reaches_awaiter(void **state)
 	(void)state;
 	loop_t *l = new_loop();
 	task_t *failing = NULL;
-	assert_int_equal(task_create(l, fail_body, (void *)(intptr_t)(CRAWL_EUSER - 9), NULL,
-				     &failing),
-			 0);
+	assert_int_equal(
+	    task_create(l, fail_body, (void *)(intptr_t)(CRAWL_EUSER - 9), NULL, &failing), 0);
 	struct awaiter_rec a = {task_future(failing), 0, NULL, 0};
 	assert_int_equal(run_task(l, await_body, &a, NULL), CRAWL_EUSER - 9);
 	assert_int_equal(a.rc, CRAWL_EUSER - 9);
