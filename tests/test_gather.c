@@ -177,7 +177,7 @@ static void test_gather_first_error_does_not_cancel(void **state)
 	loop_t *l = new_loop();
 	struct job jobs[3];
 	future_t *futs[3], *g = NULL;
-	job_init(&jobs[0], l, 0.030, 1, 0);
+	job_init(&jobs[0], l, 0.050, 1, 0);
 	job_init(&jobs[1], l, 0.005, 0, CRAWL_EUSER - 5);
 	job_init(&jobs[2], l, 0.020, 3, 0);
 	jobs_start(jobs, 3, futs);
@@ -460,9 +460,9 @@ static void test_wait_first_completed(void **state)
 	loop_t *l = new_loop();
 	struct job jobs[3];
 	future_t *futs[3];
-	job_init(&jobs[0], l, 0.030, 0, 0);
+	job_init(&jobs[0], l, 0.050, 0, 0);
 	job_init(&jobs[1], l, 0.005, 0, 0);
-	job_init(&jobs[2], l, 0.020, 0, 0);
+	job_init(&jobs[2], l, 0.045, 0, 0);
 	jobs_start(jobs, 3, futs);
 	struct wait_case w = {.l = l,
 	                      .futs = futs,
@@ -492,9 +492,9 @@ static void test_wait_first_error(void **state)
 	loop_t *l = new_loop();
 	struct job jobs[3];
 	future_t *futs[3];
-	job_init(&jobs[0], l, 0.005, 0, 0);
-	job_init(&jobs[1], l, 0.010, 0, CRAWL_EUSER - 2);
-	job_init(&jobs[2], l, 0.040, 0, 0);
+	job_init(&jobs[0], l, 0.002, 0, 0);
+	job_init(&jobs[1], l, 0.005, 0, CRAWL_EUSER - 2);
+	job_init(&jobs[2], l, 0.050, 0, 0);
 	jobs_start(jobs, 3, futs);
 	struct wait_case w = {.l = l,
 	                      .futs = futs,
@@ -532,14 +532,14 @@ static void test_wait_timeout(void **state)
 	loop_t *l = new_loop();
 	struct job jobs[3];
 	future_t *futs[3];
-	job_init(&jobs[0], l, 0.005, 0, 0);
-	job_init(&jobs[1], l, 0.040, 0, 0);
-	job_init(&jobs[2], l, 0.045, 0, 0);
+	job_init(&jobs[0], l, 0.002, 0, 0);
+	job_init(&jobs[1], l, 0.050, 0, 0);
+	job_init(&jobs[2], l, 0.050, 0, 0);
 	jobs_start(jobs, 3, futs);
 	struct wait_case w = {.l = l,
 	                      .futs = futs,
 	                      .n = 3,
-	                      .timeout = 0.015,
+	                      .timeout = 0.010,
 	                      .mode = WAIT_ALL_COMPLETED,
 	                      .watch = &jobs[1]};
 	run_wait(l, &w);
@@ -548,7 +548,7 @@ static void test_wait_timeout(void **state)
 	assert_ptr_equal(w.done[0], futs[0]);
 	assert_int_equal(w.npending, 2);
 	assert_false(w.watch_ended);
-	assert_true(w.end - w.start >= 0.015 - EPS);
+	assert_true(w.end - w.start >= 0.010 - EPS);
 	jobs_wait(jobs, 3);
 	for (int i = 0; i < 3; i++) /* the timeout cancelled nothing */
 		assert_int_equal(task_state(jobs[i].task), FUTURE_FINISHED);
@@ -573,8 +573,8 @@ static void test_wait_cancelled_and_misuse(void **state)
 	struct job jobs[2];
 	future_t *futs[2];
 	struct wait_sets sets;
-	job_init(&jobs[0], l, 0.010, 0, 0);
-	job_init(&jobs[1], l, 0.012, 0, 0);
+	job_init(&jobs[0], l, 0.050, 0, 0);
+	job_init(&jobs[1], l, 0.050, 0, 0);
 	jobs_start(jobs, 2, futs);
 	assert_int_equal(task_wait(futs, 2, -1, WAIT_ALL_COMPLETED, &sets), CRAWL_ENOTTASK);
 	struct wait_case w = {
@@ -800,11 +800,11 @@ static void test_as_completed_timeout(void **state)
 	struct job jobs[3];
 	future_t *futs[3];
 	struct ac_case c = {0};
-	job_init(&jobs[0], l, 0.040, 0, 0);
+	job_init(&jobs[0], l, 0.050, 0, 0);
 	job_init(&jobs[1], l, 0.004, 0, 0);
-	job_init(&jobs[2], l, 0.045, 0, 0);
+	job_init(&jobs[2], l, 0.050, 0, 0);
 	jobs_start(jobs, 3, futs);
-	assert_int_equal(as_completed_new(l, futs, 3, 0.015, &c.ac), 0);
+	assert_int_equal(as_completed_new(l, futs, 3, 0.010, &c.ac), 0);
 	task_t *t = NULL;
 	assert_int_equal(task_create(l, ac_body, &c, NULL, &t), 0);
 	assert_int_equal(loop_run_until_complete(l, task_future(t), NULL), 0);
