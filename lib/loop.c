@@ -478,7 +478,10 @@ void loop_timer_after(loop_t *l, struct loop_timer *t, double seconds)
 		loop_timer_soon(l, t);
 		return;
 	}
-	loop_timer_at(l, t, l->now + (uint64_t)(seconds * 1e9));
+	/* Beyond 1e18 ns (31 years) means never: converting a double beyond
+	 * the range of uint64_t is undefined, and call_later(1e30) is valid. */
+	double ns = seconds * 1e9;
+	loop_timer_at(l, t, ns > 1e18 ? UINT64_MAX : l->now + (uint64_t)ns);
 }
 
 /* ---- call_soon / call_later handles ---- */

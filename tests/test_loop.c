@@ -506,6 +506,11 @@ static void test_call_later_bad_delay(void **state)
 	assert_int_equal(loop_call_later(l, INFINITY, never_called, &calls, &h), CRAWL_EINVAL);
 	assert_int_equal(loop_call_soon(l, NULL, &calls, &h), CRAWL_EINVAL);
 	assert_null(h);
+	/* Huge but finite: "never", not an overflow. */
+	assert_int_equal(loop_call_later(l, 1e30, never_called, &calls, &h), 0);
+	run_for(l, 0.001);
+	assert_int_equal(calls, 0);
+	assert_int_equal(loop_handle_cancel(h), 0);
 	loop_free(l);
 }
 
