@@ -77,7 +77,6 @@ static void task_destroy_pending(struct loop__task_link *link)
 	task_t *t = (task_t *)((char *)link - offsetof(task_t, link));
 	loop_t *l = t->fut.loop;
 	task_t *prev = current;
-	loop_timer_stop(l, &t->step);
 	if (t->waiting) {
 		future_remove_done_callback(t->waiting, task_wakeup, t);
 		future_unref(t->waiting);
@@ -87,6 +86,8 @@ static void task_destroy_pending(struct loop__task_link *link)
 	coro_free(t->coro);
 	current = prev;
 	t->coro = NULL;
+	/* After the close: a coroutine that slept while closing re-armed it. */
+	loop_timer_stop(l, &t->step);
 	t->fut.state = FUTURE_CANCELLED;
 	t->fut.error = CRAWL_EDESTROYED;
 	future_unref(&t->fut);
