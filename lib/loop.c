@@ -27,6 +27,7 @@ struct loop {
 	struct event *keep;   /* keeps epoll blocking when nothing else is registered */
 	int keep_fd;
 	uint64_t now;
+	uint64_t last_poll; /* when I/O was last polled (ns) */
 	struct loop_timer ready;               /* ready queue: circular list sentinel */
 	struct loop_timer mark;                /* end of the batch run_ready runs */
 	struct timer_heap near, far;           /* see "timers" below */
@@ -563,11 +564,20 @@ void loop_handle_release(loop_handle_t *h)
 
 /* ---- running ---- */
 
+/* While callbacks are ready, I/O is polled at most every POLL_BUSY_NS: a
+ * non-blocking epoll_wait is a system call (about 1 us here), more than a
+ * task's whole wake-up, and a burst of ready callbacks must not pay it on
+ * every iteration. I/O still gets its turn within that bound. */
+#define POLL_BUSY_NS 50000u
+
 static void poll_io(loop_t *l)
 {
 	int flags = EVLOOP_ONCE;
 	uint64_t when;
 	if (!ready_empty(l)) {
+		uint64_t now = loop_update_time(l);
+		if (now - l->last_poll < POLL_BUSY_NS)
+			return;
 		flags |= EVLOOP_NONBLOCK;
 	} else if (next_wakeup(l, &when)) {
 		uint64_t now = loop_update_time(l);
@@ -584,7 +594,7 @@ static void poll_io(loop_t *l)
 	}
 	event_base_loop(l->base, flags);
 	evtimer_del(l->wake);
-	loop_update_time(l);
+	l->last_poll = loop_update_time(l);
 }
 
 /* Runs what was ready when the phase began; what they schedule goes
