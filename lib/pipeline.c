@@ -27,6 +27,7 @@ struct pipeline {
 	size_t pending;
 	size_t batches;
 	int error; /* set once the delegator is gone: every call returns it */
+	struct coro_opts opts; /* for the delegator and each sorter */
 };
 
 /* The sorter's state, on its own stack. batch and its items are one block
@@ -144,7 +145,11 @@ static int delegator_run(void *arg, void **result)
 	(void)result;
 	for (;;) {
 		void *batch = NULL;
-		int rc = coro_yield_from_fn(sorter_run, &p->cfg, &batch);
+		coro_t *sorter = NULL;
+		int rc = coro_new(&sorter, sorter_run, &p->cfg, &p->opts);
+		if (rc == 0)
+			rc = coro_yield_from(sorter, &batch);
+		coro_free(sorter);
 		if (rc < 0)
 			return rc; /* CRAWL_EEXIT when closed; else no sorter */
 		p->pending = 0;
@@ -156,6 +161,12 @@ static int delegator_run(void *arg, void **result)
 int pipeline_new(struct pipeline **out, pipeline_cmp cmp, void *cmp_ctx, pipeline_emit emit,
 		 void *emit_arg)
 {
+	return pipeline_new_opts(out, cmp, cmp_ctx, emit, emit_arg, NULL);
+}
+
+int pipeline_new_opts(struct pipeline **out, pipeline_cmp cmp, void *cmp_ctx, pipeline_emit emit,
+		      void *emit_arg, const struct coro_opts *opts)
+{
 	if (!out || !cmp || !emit)
 		return CRAWL_EINVAL;
 	struct pipeline *p = calloc(1, sizeof *p);
@@ -164,7 +175,9 @@ int pipeline_new(struct pipeline **out, pipeline_cmp cmp, void *cmp_ctx, pipelin
 	p->cfg = (struct sort_cfg){.cmp = cmp, .ctx = cmp_ctx, .max = PIPELINE_DEFAULT_MAX_BATCH};
 	p->emit = emit;
 	p->emit_arg = emit_arg;
-	int rc = coro_start(&p->co, delegator_run, p, NULL, NULL);
+	if (opts)
+		p->opts = *opts;
+	int rc = coro_start(&p->co, delegator_run, p, &p->opts, NULL);
 	if (rc != 0)
 		goto fail;
 	*out = p;

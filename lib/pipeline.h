@@ -25,10 +25,12 @@
  * the next value starts a new batch.
  *
  * Threads: a pipeline belongs to the thread that created it (it is a
- * coroutine). It runs its coroutines in the thread's default stack mode; in
- * shared-stack mode feed it from where it was created (the thread's stack,
- * or the coroutine that created it): a coroutine running on the shared
- * stack the delegator is bound to gets CRAWL_ESHARED (see coro.h).
+ * coroutine). pipeline_new runs its coroutines in the thread's default stack
+ * mode; in shared-stack mode feed it from where it was created (the thread's
+ * stack, or the coroutine that created it): a coroutine running on the
+ * shared stack the delegator is bound to gets CRAWL_ESHARED (see coro.h).
+ * A pipeline fed from many tasks (the crawler's) is made with
+ * pipeline_new_opts and dedicated stacks ({.shared = -1}).
  */
 #ifndef CRAWL_PIPELINE_H
 #define CRAWL_PIPELINE_H
@@ -69,6 +71,10 @@ struct pipeline;
  * CRAWL_ESTACK. */
 int pipeline_new(struct pipeline **out, pipeline_cmp cmp, void *cmp_ctx, pipeline_emit emit,
 		 void *emit_arg);
+/* The same, with the coroutine options for the delegator and every sorter
+ * (copied; NULL = the defaults). */
+int pipeline_new_opts(struct pipeline **out, pipeline_cmp cmp, void *cmp_ctx, pipeline_emit emit,
+		      void *emit_arg, const struct coro_opts *opts);
 
 /* Sets the batch bound, from the next value on. Errors: CRAWL_EINVAL (0 or
  * above PIPELINE_MAX_BATCH_LIMIT). */
