@@ -37,6 +37,8 @@
 
 #include <stddef.h>
 
+#include "coro.h"
+
 #include "error.h"
 
 /* The end marker (the seed's 'CLOSE'): a pointer no caller's value equals. */
