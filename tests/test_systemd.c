@@ -50,31 +50,6 @@ static struct {
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
-/* text with every @SBINDIR@ replaced by sbindir; malloc'd, NULL if memory runs out. */
-static char *fill_template(const char *text, const char *sbindir)
-{
-	static const char mark[] = "@SBINDIR@";
-	size_t n = 0, dlen = strlen(sbindir), mlen = sizeof mark - 1;
-	const char *p;
-	char *out, *o;
-
-	for (p = text; (p = strstr(p, mark)) != NULL; p += mlen)
-		n++;
-	if (!(out = malloc(strlen(text) + n * dlen + 1)))
-		return NULL;
-	for (o = out, p = text; n > 0; n--) {
-		const char *m = strstr(p, mark);
-
-		memcpy(o, p, (size_t)(m - p));
-		o += m - p;
-		memcpy(o, sbindir, dlen);
-		o += dlen;
-		p = m + mlen;
-	}
-	strcpy(o, p);
-	return out;
-}
-
 /* Occurrences of "@NAME@" (NAME: one or more of A-Z and '_') in text; "@system-service"
  * and the other system call groups do not count. */
 static int count_placeholders(const char *text)
@@ -184,7 +159,7 @@ static char *read_repo_file(const char *rel)
 static void write_units(const char *dir, const char *sbindir)
 {
 	char path[256], *tmpl = read_repo_file("systemd/crawld.service");
-	char *sock = read_repo_file("systemd/crawld.socket"), *unit = fill_template(tmpl, sbindir);
+	char *sock = read_repo_file("systemd/crawld.socket"), *unit = tfiles_replace_all(tmpl, "@SBINDIR@", sbindir);
 
 	assert_non_null(unit);
 	assert_true(mkdir(dir, 0755) == 0 || access(dir, F_OK) == 0);
@@ -305,18 +280,22 @@ static void test_template_has_one_placeholder(void **state)
 	free(text);
 }
 
-static void test_fill_template(void **state)
+static void test_replace_and_count(void **state)
 {
 	char *s;
 
 	(void)state;
-	s = fill_template("a=@SBINDIR@/x @SBINDIR@\n@SBINDIR", "/usr/sbin");
+	s = tfiles_replace_all("a=@SBINDIR@/x @SBINDIR@\n@SBINDIR", "@SBINDIR@", "/usr/sbin");
 	assert_non_null(s);
 	assert_string_equal(s, "a=/usr/sbin/x /usr/sbin\n@SBINDIR");
 	free(s);
-	s = fill_template("", "/x");
+	s = tfiles_replace_all("", "@SBINDIR@", "/x");
 	assert_string_equal(s, "");
 	free(s);
+	s = tfiles_replace_all("aaa", "aa", "a");
+	assert_string_equal(s, "aa");
+	free(s);
+	assert_null(tfiles_replace_all("x", "", "y"));
 	assert_int_equal(count_placeholders("@A@ @system-service @B_C@@D@ @e@ @@"), 3);
 }
 
@@ -696,7 +675,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_template_has_one_placeholder),
-		cmocka_unit_test(test_fill_template),
+		cmocka_unit_test(test_replace_and_count),
 		cmocka_unit_test(test_verify_clean),
 		cmocka_unit_test(test_verify_reports_faults),
 		cmocka_unit_test(test_parse_exposure),

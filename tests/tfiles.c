@@ -239,6 +239,29 @@ int tfiles_run_merged(const char *const argv[], int timeout_ms, char **out, int 
 	return tsupport_run_timeout(sh, timeout_ms, out, status);
 }
 
+char *tfiles_replace_all(const char *text, const char *from, const char *to)
+{
+	size_t n = 0, flen, tlen;
+	const char *p, *m;
+	char *out, *o;
+
+	if (!text || !from || !to || !*from)
+		return NULL;
+	flen = strlen(from);
+	tlen = strlen(to);
+	for (p = text; (p = strstr(p, from)) != NULL; p += flen)
+		n++;
+	if (!(out = malloc(strlen(text) - n * flen + n * tlen + 1)))
+		return NULL;
+	for (o = out, p = text; (m = strstr(p, from)) != NULL; p = m + flen) {
+		memcpy(o, p, (size_t)(m - p));
+		memcpy(o + (m - p), to, tlen);
+		o += (m - p) + tlen;
+	}
+	strcpy(o, p);
+	return out;
+}
+
 int tfiles_have_program(const char *name)
 {
 	char dir[TFILES_PATH_MAX], path[TFILES_PATH_MAX];

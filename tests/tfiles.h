@@ -57,6 +57,11 @@ int tfiles_walk(const char *root, tfiles_walk_fn fn, void *arg);
  * too many arguments. */
 int tfiles_run_merged(const char *const argv[], int timeout_ms, char **out, int *status);
 
+/* A malloc'd copy of text (owned by the caller) with every occurrence of from, left to
+ * right and not overlapping, replaced by to; NULL if an argument is NULL, from is empty, or
+ * memory runs out. */
+char *tfiles_replace_all(const char *text, const char *from, const char *to);
+
 /* True if the program name (no '/') is an executable file in one of the directories of
  * $PATH, or if name (with a '/') is executable. */
 int tfiles_have_program(const char *name);
