@@ -55,21 +55,21 @@ struct want {
 };
 
 static const struct want wants[N_FILES] = {
-	{true, "%s/crawld", "$BUILD/crawld", 0755},
-	{true, "/bin/crawlctl", "$BUILD/crawlctl", 0755},
-	{false, "/etc/crawld/crawld.conf", "config/crawld.conf", 0644},
-	{true, "/lib/systemd/system/crawld.service", "systemd/crawld.service", 0644},
-	{true, "/lib/systemd/system/crawld.socket", "systemd/crawld.socket", 0644},
-	{true, "/lib/sysusers.d/crawld.conf", "systemd/crawld.sysusers", 0644},
-	{true, "/lib/tmpfiles.d/crawld.conf", "systemd/crawld.tmpfiles", 0644},
-	{true, "/share/man/man1/crawlctl.1", "docs/crawlctl.1", 0644},
-	{true, "/share/man/man5/crawld.conf.5", "docs/crawld.conf.5", 0644},
-	{true, "/share/man/man8/crawld.8", "docs/crawld.8", 0644},
+    {true, "%s/crawld", "$BUILD/crawld", 0755},
+    {true, "/bin/crawlctl", "$BUILD/crawlctl", 0755},
+    {false, "/etc/crawld/crawld.conf", "config/crawld.conf", 0644},
+    {true, "/lib/systemd/system/crawld.service", "systemd/crawld.service", 0644},
+    {true, "/lib/systemd/system/crawld.socket", "systemd/crawld.socket", 0644},
+    {true, "/lib/sysusers.d/crawld.conf", "systemd/crawld.sysusers", 0644},
+    {true, "/lib/tmpfiles.d/crawld.conf", "systemd/crawld.tmpfiles", 0644},
+    {true, "/share/man/man1/crawlctl.1", "docs/crawlctl.1", 0644},
+    {true, "/share/man/man5/crawld.conf.5", "docs/crawld.conf.5", 0644},
+    {true, "/share/man/man8/crawld.8", "docs/crawld.8", 0644},
 };
 
 /* An installation layout: PREFIX and the directory crawld goes to. */
 struct layout {
-	const char *prefix; /* "/usr", "/usr/local" ... */
+	const char *prefix;  /* "/usr", "/usr/local" ... */
 	const char *sbindir; /* absolute */
 };
 
@@ -103,24 +103,36 @@ static const char *build_dir(void)
 	return b && *b ? b : "build";
 }
 
+/* Variables of a parent make, and install directories someone may have exported, which would
+ * otherwise change what the make below does. */
+static const char *const unset_vars[] = {
+    "MAKEFLAGS", "MFLAGS", "MAKELEVEL",  "MAKEOVERRIDES", "PREFIX",      "BINDIR",
+    "SBINDIR",   "MANDIR", "SYSCONFDIR", "UNITDIR",       "SYSUSERSDIR", "TMPFILESDIR",
+};
+
 /* `make TARGET DESTDIR=dest BUILD=... SAN=... SWITCH=... [extra...]` in a clean environment;
  * its output (stdout and stderr) is returned, owned by the caller, and *status is set. */
-static char *run_make(const char *target, const char *dest, const char *const extra[],
-		      int *status)
+static char *run_make(const char *target, const char *dest, const char *const extra[], int *status)
 {
+	const size_t n_unset = sizeof unset_vars / sizeof unset_vars[0];
 	char destarg[128], buildarg[128], *out = NULL;
-	const char *argv[48] = {"env", "-u", "MAKEFLAGS", "-u", "MFLAGS", "-u", "MAKELEVEL",
-				"-u", "MAKEOVERRIDES", "-u", "PREFIX", "-u", "BINDIR",
-				"-u", "SBINDIR", "-u", "MANDIR", "-u", "SYSCONFDIR",
-				"-u", "UNITDIR", "-u", "SYSUSERSDIR", "-u", "TMPFILESDIR",
-				"make", "--no-print-directory", target, destarg, buildarg,
-				SAN_ARG, SWITCH_ARG};
+	const char *argv[48];
 	size_t n = 0;
 
 	snprintf(destarg, sizeof destarg, "DESTDIR=%s", dest);
 	snprintf(buildarg, sizeof buildarg, "BUILD=%s", build_dir());
-	while (argv[n])
-		n++;
+	argv[n++] = "env";
+	for (size_t i = 0; i < n_unset; i++) {
+		argv[n++] = "-u";
+		argv[n++] = unset_vars[i];
+	}
+	argv[n++] = "make";
+	argv[n++] = "--no-print-directory";
+	argv[n++] = target;
+	argv[n++] = destarg;
+	argv[n++] = buildarg;
+	argv[n++] = SAN_ARG;
+	argv[n++] = SWITCH_ARG;
 	for (size_t i = 0; extra && extra[i]; i++) {
 		assert_true(n + 1 < sizeof argv / sizeof argv[0]);
 		argv[n++] = extra[i];
@@ -142,7 +154,7 @@ static void make_ok(const char *target, const char *dest, const char *const extr
 }
 
 static void install_path(char *buf, size_t len, const char *dest, const struct layout *l,
-			 const struct want *w)
+                         const struct want *w)
 {
 	char rel[256];
 
@@ -196,8 +208,8 @@ static void check_file(const char *dest, const struct layout *l, const struct wa
 
 struct census {
 	const struct layout *l;
-	int files;            /* everything that is not a directory */
-	char stray[256];      /* the first file that nobody asked for */
+	int files;       /* everything that is not a directory */
+	char stray[256]; /* the first file that nobody asked for */
 };
 
 static int count_entry(void *arg, const char *rel, mode_t mode)
@@ -254,7 +266,7 @@ static void test_install_tree(void **state)
 	snprintf(path, sizeof path, "%s/usr/lib/systemd/system/crawld.service", f->dest);
 	assert_int_equal(tfiles_read(path, &unit, NULL), 0);
 	assert_non_null(strstr(unit, "\nExecStart=/usr/sbin/crawld -c /etc/crawld/crawld.conf "
-				     "--foreground\n"));
+	                             "--foreground\n"));
 	assert_null(strstr(unit, "@SBINDIR@"));
 	free(unit);
 }
@@ -361,16 +373,14 @@ static void test_install_fails_on_unusable_destdir(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_install_tree, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_install_keeps_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_uninstall_keeps_config, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_uninstall_when_nothing_installed, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_install_default_prefix, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_install_other_prefix_and_sbindir, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_install_fails_on_unusable_destdir, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_install_tree, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_install_keeps_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_uninstall_keeps_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_uninstall_when_nothing_installed, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_install_default_prefix, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_install_other_prefix_and_sbindir, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_install_fails_on_unusable_destdir, setup,
+	                                    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,21 +27,19 @@
 
 /* ---- rendering -------------------------------------------------------------------------- */
 
-/* Renders page and returns what the formatter said on stderr (malloc'd; "" when clean). */
+/* Each prints the formatter's complaints about page $1, and nothing else. */
+#define MAN_SCRIPT "LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l -Tutf8 \"$1\" 2>&1 >/dev/null"
+#define GROFF_SCRIPT "LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 \"$1\" 2>&1"
+
+/* Renders page with man (or groff when man-db is missing) and returns what the formatter said
+ * (malloc'd; "" when clean). */
 static char *render_warnings(const char *page, int *status)
 {
-	const char *man[] = {"/bin/sh", "-c",
-			     "LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l -Tutf8 \"$1\" 2>&1 >/dev/null",
-			     "sh", page, NULL};
-	const char *groff[] = {"/bin/sh", "-c",
-			       "LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 \"$1\" 2>&1", "sh", page,
-			       NULL};
+	const char *script = tfiles_have_program("man") ? MAN_SCRIPT : GROFF_SCRIPT;
+	const char *argv[] = {"/bin/sh", "-c", script, "sh", page, NULL};
 	char *out = NULL;
 
-	if (tfiles_have_program("man"))
-		assert_int_equal(tsupport_run_timeout(man, RUN_MS, &out, status), 0);
-	else if (tfiles_have_program("groff"))
-		assert_int_equal(tsupport_run_timeout(groff, RUN_MS, &out, status), 0);
+	assert_int_equal(tsupport_run_timeout(argv, RUN_MS, &out, status), 0);
 	return out;
 }
 
@@ -52,7 +50,8 @@ static void test_pages_render_cleanly(void **state)
 
 	(void)state;
 	if (!tfiles_have_program("man") && !tfiles_have_program("groff")) {
-		fprintf(stderr, "test_manpages: SKIP: neither man (man-db) nor groff is installed\n");
+		fprintf(stderr,
+		        "test_manpages: SKIP: neither man (man-db) nor groff is installed\n");
 		skip();
 	}
 	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
@@ -78,17 +77,31 @@ static void read_text(const char *path, char **out)
 static void test_crawld8_sections_options_signals(void **state)
 {
 	static const char *const need[] = {
-		"\n.SH NAME\ncrawld \\- ", "\n.SH SYNOPSIS\n", "\n.SH DESCRIPTION\n",
-		"\n.SH OPTIONS\n", "\n.SH SIGNALS\n", "\n.SH \"SYSTEMD INTEGRATION\"\n",
-		"\n.SH FILES\n", "\n.SH \"EXIT STATUS\"\n", "\n.SH \"SEE ALSO\"\n",
-		/* each option and signal is an item of its own */
-		"\n.TP\n.BI \\-c \" file\"\n", "\n.TP\n.B \\-\\-foreground\n",
-		"\n.TP\n.B \\-\\-check\\-config\n", "\n.TP\n.BI \\-\\-set \" section\" . key = value\n",
-		"\n.TP\n.B \\-\\-version\n", "\n.TP\n.B \\-\\-help\n",
-		"\n.TP\n.B SIGHUP\n", "\n.TP\n.B SIGTERM\n",
-		/* the facts the units rely on */
-		"\n.B configuration OK\n", "/run/crawld/crawld.sock", "/var/lib/crawld",
-		"/etc/crawld/crawld.conf", ".BR crawlctl (1),\n", ".BR crawld.conf (5),\n",
+	    "\n.SH NAME\ncrawld \\- ",
+	    "\n.SH SYNOPSIS\n",
+	    "\n.SH DESCRIPTION\n",
+	    "\n.SH OPTIONS\n",
+	    "\n.SH SIGNALS\n",
+	    "\n.SH \"SYSTEMD INTEGRATION\"\n",
+	    "\n.SH FILES\n",
+	    "\n.SH \"EXIT STATUS\"\n",
+	    "\n.SH \"SEE ALSO\"\n",
+	    /* each option and signal is an item of its own */
+	    "\n.TP\n.BI \\-c \" file\"\n",
+	    "\n.TP\n.B \\-\\-foreground\n",
+	    "\n.TP\n.B \\-\\-check\\-config\n",
+	    "\n.TP\n.BI \\-\\-set \" section\" . key = value\n",
+	    "\n.TP\n.B \\-\\-version\n",
+	    "\n.TP\n.B \\-\\-help\n",
+	    "\n.TP\n.B SIGHUP\n",
+	    "\n.TP\n.B SIGTERM\n",
+	    /* the facts the units rely on */
+	    "\n.B configuration OK\n",
+	    "/run/crawld/crawld.sock",
+	    "/var/lib/crawld",
+	    "/etc/crawld/crawld.conf",
+	    ".BR crawlctl (1),\n",
+	    ".BR crawld.conf (5),\n",
 	};
 	char *text;
 
@@ -143,13 +156,15 @@ static void ini_keys(const char *text, struct conf_keys *out)
 		size_t n = strcspn(p, "\n");
 		char *eq;
 
-		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1),
+		         p);
 		p += n + (p[n] == '\n');
 		trim(line);
 		if (line[0] == '[' && strchr(line, ']')) {
-			snprintf(section, sizeof section, "%.*s", (int)(strchr(line, ']') - line - 1),
-				 line + 1);
-		} else if (line[0] && line[0] != '#' && line[0] != ';' && (eq = strchr(line, '='))) {
+			snprintf(section, sizeof section, "%.*s",
+			         (int)(strchr(line, ']') - line - 1), line + 1);
+		} else if (line[0] && line[0] != '#' && line[0] != ';' &&
+		           (eq = strchr(line, '='))) {
 			struct conf_key *k = &out->k[out->n++];
 
 			assert_true(out->n <= MAX_KEYS);
@@ -216,7 +231,8 @@ static bool find_entry(const char *text, const char *key, struct entry *e)
 	while (p < end) { /* bounded: every pass consumes a line */
 		size_t n = strcspn(p, "\n");
 
-		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1),
+		         p);
 		p += n + (p[n] == '\n');
 		if (!strncmp(line, "Default: ", 9)) {
 			if (line[strlen(line) - 1] == '.')
@@ -287,19 +303,28 @@ static void check_key(const char *part, const struct conf_key *k, const struct c
 		fail_msg("crawld.conf.5: %s.%s has no \"Default:\" line", k->section, k->key);
 	if (!default_matches(e.deflt, k->value))
 		fail_msg("%s.%s: crawld.conf.5 says default \"%s\", config/crawld.conf \"%s\"",
-			 k->section, k->key, e.deflt, k->value);
+		         k->section, k->key, e.deflt, k->value);
 	assert_int_equal(config_get(c, k->section, k->key, code, sizeof code), 0);
 	if (strcmp(code, k->value) != 0)
 		fail_msg("%s.%s: the code's default is \"%s\", config/crawld.conf says \"%s\"",
-			 k->section, k->key, code, k->value);
+		         k->section, k->key, code, k->value);
 	if (is_decimal(k->value) && !e.has_range)
 		fail_msg("crawld.conf.5: %s.%s has no \"Range:\" line", k->section, k->key);
 	if (!e.has_range)
 		return;
 	if (try_set(k, e.lo) != 0 || try_set(k, e.hi) != 0 ||
 	    try_set(k, e.lo - 1) != CRAWL_ECONFIG || try_set(k, e.hi + 1) != CRAWL_ECONFIG)
-		fail_msg("%s.%s: the code does not take exactly %lld to %lld", k->section,
-			 k->key, e.lo, e.hi);
+		fail_msg("%s.%s: the code does not take exactly %lld to %lld", k->section, k->key,
+		         e.lo, e.hi);
+}
+
+static void expect_same_keys(const struct conf_keys *a, const struct conf_keys *b)
+{
+	assert_int_equal(a->n, b->n);
+	for (int i = 0; i < a->n; i++) {
+		assert_string_equal(a->k[i].section, b->k[i].section);
+		assert_string_equal(a->k[i].key, b->k[i].key);
+	}
 }
 
 static void test_conf5_matches_file_and_code(void **state)
@@ -318,11 +343,7 @@ static void test_conf5_matches_file_and_code(void **state)
 	/* the shipped file names every key the code knows, in the code's order */
 	assert_true(config_format(&c, formatted, 1 << 16) > 0);
 	ini_keys(formatted, code);
-	assert_int_equal(file->n, code->n);
-	for (int i = 0; i < file->n; i++) {
-		assert_string_equal(file->k[i].section, code->k[i].section);
-		assert_string_equal(file->k[i].key, code->k[i].key);
-	}
+	expect_same_keys(file, code);
 	for (size_t s = 0; s < sizeof sections / sizeof sections[0]; s++) {
 		char *part = section_text(page, sections[s]);
 		int in_section = 0;
@@ -335,7 +356,7 @@ static void test_conf5_matches_file_and_code(void **state)
 		}
 		if (count_entries(part) != in_section)
 			fail_msg("crawld.conf.5 [%s] has %d entries, config/crawld.conf %d keys",
-				 sections[s], count_entries(part), in_section);
+			         sections[s], count_entries(part), in_section);
 		free(part);
 	}
 	config_free(&c);
@@ -350,9 +371,9 @@ static void test_conf5_matches_file_and_code(void **state)
 static void test_entry_parser(void **state)
 {
 	const char *part = ".TP\n.B depth\nLinks.\n.br\nRange: 0 to 1000.\n.br\nDefault: 3.\n"
-			   ".TP\n.B max_body_bytes\nX.\n.br\nDefault: 10485760 (10 MiB).\n"
-			   ".TP\n.B pid_file\nY.\n.br\nDefault: empty.\n"
-			   ".TP\n.B user_agent\n.br\nDefault: a\\-b/0.1 (+https://x.invalid/).\n";
+	                   ".TP\n.B max_body_bytes\nX.\n.br\nDefault: 10485760 (10 MiB).\n"
+	                   ".TP\n.B pid_file\nY.\n.br\nDefault: empty.\n"
+	                   ".TP\n.B user_agent\n.br\nDefault: a\\-b/0.1 (+https://x.invalid/).\n";
 	struct conf_key depth = {"crawl", "depth", "3"};
 	struct crawld_config c;
 	struct entry e;
@@ -380,7 +401,7 @@ static void test_entry_parser(void **state)
 	assert_false(find_entry(part, "max_pages", &e));
 	assert_int_equal(count_entries(part), 4);
 	assert_true(is_decimal("0") && is_decimal("250") && !is_decimal("0660") &&
-		    !is_decimal("") && !is_decimal("1,2"));
+	            !is_decimal("") && !is_decimal("1,2"));
 	assert_int_equal(try_set(&depth, 1000), 0);
 	assert_int_equal(try_set(&depth, 1001), CRAWL_ECONFIG);
 	assert_int_equal(config_defaults(&c), 0);
@@ -391,10 +412,10 @@ static void test_entry_parser(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pages_render_cleanly),
-		cmocka_unit_test(test_crawld8_sections_options_signals),
-		cmocka_unit_test(test_entry_parser),
-		cmocka_unit_test(test_conf5_matches_file_and_code),
+	    cmocka_unit_test(test_pages_render_cleanly),
+	    cmocka_unit_test(test_crawld8_sections_options_signals),
+	    cmocka_unit_test(test_entry_parser),
+	    cmocka_unit_test(test_conf5_matches_file_and_code),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,19 +33,19 @@
 #include "tfiles.h"
 #include "tsupport.h"
 
-#define RUN_MS 30000        /* one systemd-analyze, sysusers or tmpfiles run */
-#define INSTALL_MS 240000   /* apt-get update + install of the systemd package */
-#define EXPOSURE_MAX 20     /* 2.0, in tenths */
+#define RUN_MS 30000      /* one systemd-analyze, sysusers or tmpfiles run */
+#define INSTALL_MS 240000 /* apt-get update + install of the systemd package */
+#define EXPOSURE_MAX 20   /* 2.0, in tenths */
 #define VALUE_MAX 512
 
 static struct {
-	char repo[PATH_MAX];      /* absolute path of the tree (the working directory) */
-	char dir[64];             /* scratch directory of the whole group */
-	char units[128];          /* the filled-in copies of the units */
-	char sbin[128];           /* holds the stand-in crawld */
-	char man[128];            /* MANPATH: links to docs/ */
+	char repo[PATH_MAX]; /* absolute path of the tree (the working directory) */
+	char dir[64];        /* scratch directory of the whole group */
+	char units[128];     /* the filled-in copies of the units */
+	char sbin[128];      /* holds the stand-in crawld */
+	char man[128];       /* MANPATH: links to docs/ */
 	char service[160], socket[160];
-	const char *skip;         /* why systemd-analyze cannot be used, or NULL */
+	const char *skip; /* why systemd-analyze cannot be used, or NULL */
 } g;
 
 /* ---- helpers ---------------------------------------------------------------------------- */
@@ -70,8 +70,8 @@ static int count_placeholders(const char *text)
 
 /* The nth (from 0) value of key in [section] of a unit or INI text, trimmed, into buf[len].
  * 0, or CRAWL_ENOTFOUND. Lines are at most VALUE_MAX bytes (longer ones are not matched). */
-static int unit_value(const char *text, const char *section, const char *key, int nth,
-		      char *buf, size_t len)
+static int unit_value(const char *text, const char *section, const char *key, int nth, char *buf,
+                      size_t len)
 {
 	char line[VALUE_MAX], head[64];
 	const char *p = text;
@@ -93,7 +93,8 @@ static int unit_value(const char *text, const char *section, const char *key, in
 			if (*s == '[')
 				in = strcmp(s, head) == 0;
 			else if (in && !strncmp(s, key, klen) && s[klen] == '=' && nth-- == 0) {
-				snprintf(buf, len, "%s", s + klen + 1 + strspn(s + klen + 1, " \t"));
+				snprintf(buf, len, "%s",
+				         s + klen + 1 + strspn(s + klen + 1, " \t"));
 				return 0;
 			}
 		}
@@ -134,7 +135,8 @@ static int unit_lines(const char *out, const char *const names[], const char *no
 		size_t n = strcspn(p, "\n");
 		char line[VALUE_MAX];
 
-		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+		snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1),
+		         p);
 		for (int i = 0; names[i]; i++) {
 			if (strstr(line, names[i])) {
 				fprintf(stderr, "  systemd-analyze%s: %s\n", note, line);
@@ -159,7 +161,8 @@ static char *read_repo_file(const char *rel)
 static void write_units(const char *dir, const char *sbindir)
 {
 	char path[256], *tmpl = read_repo_file("systemd/crawld.service");
-	char *sock = read_repo_file("systemd/crawld.socket"), *unit = tfiles_replace_all(tmpl, "@SBINDIR@", sbindir);
+	char *sock = read_repo_file("systemd/crawld.socket"),
+	     *unit = tfiles_replace_all(tmpl, "@SBINDIR@", sbindir);
 
 	assert_non_null(unit);
 	assert_true(mkdir(dir, 0755) == 0 || access(dir, F_OK) == 0);
@@ -211,12 +214,12 @@ static void ensure_analyzer(void)
 	if (tfiles_have_program("systemd-analyze"))
 		return;
 	fprintf(stderr, "test_systemd: systemd-analyze is missing; installing the systemd "
-			"package (scripts/deps.sh systemd)\n");
+	                "package (scripts/deps.sh systemd)\n");
 	rc = tsupport_run_timeout(argv, INSTALL_MS, NULL, &status);
 	if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
 	    !tfiles_have_program("systemd-analyze"))
 		g.skip = "systemd-analyze is missing and `scripts/deps.sh systemd` could not "
-			 "install it (it needs apt-get, and root or sudo)";
+		         "install it (it needs apt-get, and root or sudo)";
 }
 
 static int link_page(const char *section, const char *page)
@@ -236,6 +239,7 @@ static int group_setup(void **state)
 	char crawld[192];
 
 	(void)state;
+	memset(&g, 0, sizeof g);
 	if (!getcwd(g.repo, sizeof g.repo) || access("systemd/crawld.service", R_OK) != 0) {
 		fprintf(stderr, "test_systemd: run from the top of the source tree\n");
 		return -1;
@@ -252,8 +256,10 @@ static int group_setup(void **state)
 	if (mkdir(g.sbin, 0755) != 0 || mkdir(g.man, 0755) != 0 ||
 	    tfiles_write(crawld, "#!/bin/sh\nexit 0\n", 0755) != 0 ||
 	    link_page("8", "crawld.8") != 0 || link_page("5", "crawld.conf.5") != 0 ||
-	    link_page("1", "crawlctl.1") != 0)
+	    link_page("1", "crawlctl.1") != 0) {
+		tfiles_rm_tree(g.dir);
 		return -1;
+	}
 	return 0;
 }
 
@@ -276,7 +282,7 @@ static void test_template_has_one_placeholder(void **state)
 	assert_int_equal(unit_value(text, "Service", "ExecStart", 0, value, sizeof value), 0);
 	assert_string_equal(value, "@SBINDIR@/crawld -c /etc/crawld/crawld.conf --foreground");
 	assert_int_equal(unit_value(text, "Service", "ExecStart", 1, value, sizeof value),
-			 CRAWL_ENOTFOUND);
+	                 CRAWL_ENOTFOUND);
 	free(text);
 }
 
@@ -363,27 +369,37 @@ static void test_parse_exposure(void **state)
 	int t = -1;
 
 	(void)state;
-	assert_int_equal(parse_exposure("x\n\xe2\x86\x92 Overall exposure level for crawld.service: "
-					"1.2 OK \xf0\x9f\x99\x82\n", "crawld.service", &t), 0);
+	assert_int_equal(
+	    parse_exposure("x\n\xe2\x86\x92 Overall exposure level for crawld.service: "
+	                   "1.2 OK \xf0\x9f\x99\x82\n",
+	                   "crawld.service", &t),
+	    0);
 	assert_int_equal(t, 12);
 	assert_int_equal(parse_exposure("Overall exposure level for crawld.service: 10.0 UNSAFE",
-					"crawld.service", &t), 0);
+	                                "crawld.service", &t),
+	                 0);
 	assert_int_equal(t, 100);
-	assert_int_equal(parse_exposure("Overall exposure level for crawld.service: 0.0",
-					"crawld.service", &t), 0);
+	assert_int_equal(
+	    parse_exposure("Overall exposure level for crawld.service: 0.0", "crawld.service", &t),
+	    0);
 	assert_int_equal(t, 0);
 	t = -1;
 	assert_int_equal(parse_exposure("", "crawld.service", &t), CRAWL_ENOTFOUND);
-	assert_int_equal(parse_exposure("Overall exposure level for other.service: 1.0",
-					"crawld.service", &t), CRAWL_ENOTFOUND);
-	assert_int_equal(parse_exposure("Overall exposure level for crawld.service: x.y",
-					"crawld.service", &t), CRAWL_EINVAL);
-	assert_int_equal(parse_exposure("Overall exposure level for crawld.service: 1.",
-					"crawld.service", &t), CRAWL_EINVAL);
-	assert_int_equal(parse_exposure("Overall exposure level for crawld.service: 1.25",
-					"crawld.service", &t), CRAWL_EINVAL);
+	assert_int_equal(
+	    parse_exposure("Overall exposure level for other.service: 1.0", "crawld.service", &t),
+	    CRAWL_ENOTFOUND);
+	assert_int_equal(
+	    parse_exposure("Overall exposure level for crawld.service: x.y", "crawld.service", &t),
+	    CRAWL_EINVAL);
+	assert_int_equal(
+	    parse_exposure("Overall exposure level for crawld.service: 1.", "crawld.service", &t),
+	    CRAWL_EINVAL);
+	assert_int_equal(
+	    parse_exposure("Overall exposure level for crawld.service: 1.25", "crawld.service", &t),
+	    CRAWL_EINVAL);
 	assert_int_equal(parse_exposure("Overall exposure level for crawld.service: 123.0",
-					"crawld.service", &t), CRAWL_EINVAL);
+	                                "crawld.service", &t),
+	                 CRAWL_EINVAL);
 	assert_int_equal(t, -1);
 }
 
@@ -401,7 +417,7 @@ static void test_security_exposure(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_int_equal(parse_exposure(out, "crawld.service", &tenths), 0);
 	fprintf(stderr, "test_systemd: crawld.service exposure %d.%d (at most %d.%d)\n",
-		tenths / 10, tenths % 10, EXPOSURE_MAX / 10, EXPOSURE_MAX % 10);
+	        tenths / 10, tenths % 10, EXPOSURE_MAX / 10, EXPOSURE_MAX % 10);
 	assert_in_range(tenths, 0, EXPOSURE_MAX);
 	free(out);
 }
@@ -429,55 +445,59 @@ static void test_security_bare_unit_fails(void **state)
 
 /* ---- the sandbox the brief asks for, directive by directive ------------------------------ */
 
+/* [Service] directives the unit must set, with their exact values. */
+static const char *const hardening[][2] = {
+    {"Type", "notify"},
+    {"ExecReload", "/bin/kill -HUP $MAINPID"},
+    {"WatchdogSec", "30s"},
+    {"Restart", "on-failure"},
+    {"User", "crawld"},
+    {"Group", "crawld"},
+    {"StateDirectory", "crawld"},
+    {"RuntimeDirectory", "crawld"},
+    {"RuntimeDirectoryPreserve", "yes"},
+    {"LogsDirectory", "crawld"},
+    {"ConfigurationDirectory", "crawld"},
+    {"NoNewPrivileges", "yes"},
+    {"ProtectSystem", "strict"},
+    {"ProtectHome", "yes"},
+    {"PrivateTmp", "yes"},
+    {"PrivateDevices", "yes"},
+    {"ProtectKernelTunables", "yes"},
+    {"ProtectKernelModules", "yes"},
+    {"ProtectKernelLogs", "yes"},
+    {"ProtectControlGroups", "yes"},
+    {"ProtectClock", "yes"},
+    {"ProtectHostname", "yes"},
+    {"ProtectProc", "invisible"},
+    {"ProcSubset", "pid"},
+    {"RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6"},
+    {"RestrictNamespaces", "yes"},
+    {"RestrictRealtime", "yes"},
+    {"RestrictSUIDSGID", "yes"},
+    {"SystemCallArchitectures", "native"},
+    {"CapabilityBoundingSet", ""},
+    {"AmbientCapabilities", ""},
+    {"MemoryDenyWriteExecute", "yes"},
+    {"LockPersonality", "yes"},
+    {"UMask", "0027"},
+    {"RemoveIPC", "yes"},
+    {"KeyringMode", "private"},
+    {"LimitNOFILE", "65536"},
+};
+
 static void test_hardening_directives(void **state)
 {
-	static const char *const want[][2] = {
-		{"Type", "notify"},
-		{"ExecReload", "/bin/kill -HUP $MAINPID"},
-		{"WatchdogSec", "30s"},
-		{"Restart", "on-failure"},
-		{"User", "crawld"},
-		{"Group", "crawld"},
-		{"StateDirectory", "crawld"},
-		{"RuntimeDirectory", "crawld"},
-		{"RuntimeDirectoryPreserve", "yes"},
-		{"LogsDirectory", "crawld"},
-		{"ConfigurationDirectory", "crawld"},
-		{"NoNewPrivileges", "yes"},
-		{"ProtectSystem", "strict"},
-		{"ProtectHome", "yes"},
-		{"PrivateTmp", "yes"},
-		{"PrivateDevices", "yes"},
-		{"ProtectKernelTunables", "yes"},
-		{"ProtectKernelModules", "yes"},
-		{"ProtectKernelLogs", "yes"},
-		{"ProtectControlGroups", "yes"},
-		{"ProtectClock", "yes"},
-		{"ProtectHostname", "yes"},
-		{"ProtectProc", "invisible"},
-		{"ProcSubset", "pid"},
-		{"RestrictAddressFamilies", "AF_UNIX AF_INET AF_INET6"},
-		{"RestrictNamespaces", "yes"},
-		{"RestrictRealtime", "yes"},
-		{"RestrictSUIDSGID", "yes"},
-		{"SystemCallArchitectures", "native"},
-		{"CapabilityBoundingSet", ""},
-		{"AmbientCapabilities", ""},
-		{"MemoryDenyWriteExecute", "yes"},
-		{"LockPersonality", "yes"},
-		{"UMask", "0027"},
-		{"RemoveIPC", "yes"},
-		{"KeyringMode", "private"},
-		{"LimitNOFILE", "65536"},
-	};
 	char *text = read_repo_file("systemd/crawld.service"), v[VALUE_MAX];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-		if (unit_value(text, "Service", want[i][0], 0, v, sizeof v) != 0)
-			fail_msg("crawld.service sets no %s=", want[i][0]);
-		if (strcmp(v, want[i][1]) != 0)
-			fail_msg("%s=%s, expected %s=%s", want[i][0], v, want[i][0], want[i][1]);
+	for (size_t i = 0; i < sizeof hardening / sizeof hardening[0]; i++) {
+		const char *key = hardening[i][0], *want = hardening[i][1];
+
+		if (unit_value(text, "Service", key, 0, v, sizeof v) != 0)
+			fail_msg("crawld.service sets no %s=", key);
+		if (strcmp(v, want) != 0)
+			fail_msg("%s=%s, expected %s=%s", key, v, key, want);
 	}
 	assert_int_equal(unit_value(text, "Service", "SystemCallFilter", 0, v, sizeof v), 0);
 	assert_string_equal(v, "@system-service");
@@ -485,13 +505,13 @@ static void test_hardening_directives(void **state)
 	assert_string_equal(v, "~@privileged @resources");
 	/* it crawls the web, and group members must stay distinguishable on the socket */
 	assert_int_equal(unit_value(text, "Service", "IPAddressDeny", 0, v, sizeof v),
-			 CRAWL_ENOTFOUND);
+	                 CRAWL_ENOTFOUND);
 	assert_int_equal(unit_value(text, "Service", "PrivateNetwork", 0, v, sizeof v),
-			 CRAWL_ENOTFOUND);
+	                 CRAWL_ENOTFOUND);
 	assert_int_equal(unit_value(text, "Service", "PrivateUsers", 0, v, sizeof v),
-			 CRAWL_ENOTFOUND);
+	                 CRAWL_ENOTFOUND);
 	assert_int_equal(unit_value(text, "Service", "DynamicUser", 0, v, sizeof v),
-			 CRAWL_ENOTFOUND);
+	                 CRAWL_ENOTFOUND);
 	assert_int_equal(unit_value(text, "Unit", "Documentation", 0, v, sizeof v), 0);
 	assert_string_equal(v, "man:crawld(8) man:crawld.conf(5) man:crawlctl(1)");
 	free(text);
@@ -523,8 +543,7 @@ static void texts_free(struct texts *t)
 }
 
 /* Asserts that [section] key= of text is exactly want. */
-static void expect_key(const char *text, const char *section, const char *key,
-			 const char *want)
+static void expect_key(const char *text, const char *section, const char *key, const char *want)
 {
 	char v[VALUE_MAX];
 
@@ -573,18 +592,18 @@ static void test_snippets_match_config(void **state)
 	(void)state;
 	texts_load(&t);
 	snprintf(line, sizeof line, "\nu %s - \"crawld crawler daemon\" %s\n", t.c.daemon.user,
-		 t.c.daemon.state_dir);
+	         t.c.daemon.state_dir);
 	assert_non_null(strstr(t.sysusers, line));
-	snprintf(line, sizeof line, "\nd %s 0750 %s %s -\n", t.c.daemon.state_dir,
-		 t.c.daemon.user, t.c.daemon.group);
+	snprintf(line, sizeof line, "\nd %s 0750 %s %s -\n", t.c.daemon.state_dir, t.c.daemon.user,
+	         t.c.daemon.group);
 	assert_non_null(strstr(t.tmpfiles, line));
 	snprintf(line, sizeof line, "\nd %s 0750 %s %s -\n", t.c.daemon.log_dir, t.c.daemon.user,
-		 t.c.daemon.group);
+	         t.c.daemon.group);
 	assert_non_null(strstr(t.tmpfiles, line));
 	snprintf(run, sizeof run, "%s", t.c.daemon.socket);
 	*strrchr(run, '/') = '\0';
 	snprintf(line, sizeof line, "\nd %s 0750 %s %s -\n", run, t.c.daemon.user,
-		 t.c.daemon.group);
+	         t.c.daemon.group);
 	assert_non_null(strstr(t.tmpfiles, line));
 	texts_free(&t);
 }
@@ -620,14 +639,49 @@ static void expect_dir(const char *root, const char *path, unsigned uid, unsigne
 	assert_int_equal(st.st_gid, gid);
 }
 
+/* Runs a systemd tool with --root=root on conf (an absolute path) and asserts success. */
+static void run_tool(const char *tool, const char *action, const char *root, const char *conf)
+{
+	char rootarg[256];
+	const char *argv[] = {tool, rootarg, action ? action : conf, action ? conf : NULL, NULL};
+	int status = -1;
+	char *out = NULL;
+
+	snprintf(rootarg, sizeof rootarg, "--root=%s", root);
+	assert_int_equal(tfiles_run_merged(argv, RUN_MS, &out, &status), 0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		fail_msg("%s failed (status 0x%x):\n%s", tool, (unsigned)status, out);
+	free(out);
+}
+
+/* Asserts the account that crawld.sysusers made under root, and returns its ids. */
+static void expect_account(const char *root, unsigned *uid, unsigned *gid)
+{
+	char path[256], *passwd = NULL, *group = NULL;
+	const char *user_line, *group_line;
+	unsigned gid2 = 0;
+
+	snprintf(path, sizeof path, "%s/etc/passwd", root);
+	assert_int_equal(tfiles_read(path, &passwd, NULL), 0);
+	snprintf(path, sizeof path, "%s/etc/group", root);
+	assert_int_equal(tfiles_read(path, &group, NULL), 0);
+	user_line = db_line(passwd, "crawld");
+	group_line = db_line(group, "crawld");
+	assert_non_null(user_line);
+	assert_non_null(group_line);
+	assert_int_equal(sscanf(user_line, "crawld:x:%u:%u:", uid, gid), 2);
+	assert_non_null(strstr(user_line, ":crawld crawler daemon:/var/lib/crawld:"));
+	assert_in_range(*uid, 1, 999); /* a system account */
+	assert_int_equal(sscanf(group_line, "crawld:x:%u:", &gid2), 1);
+	assert_int_equal(*gid, gid2);
+	free(passwd);
+	free(group);
+}
+
 static void test_sysusers_and_tmpfiles(void **state)
 {
-	char root[192], rootarg[256], conf[PATH_MAX + 64], path[256], *passwd, *group;
-	const char *sysusers[] = {"systemd-sysusers", rootarg, conf, NULL};
-	const char *tmpfiles[] = {"systemd-tmpfiles", rootarg, "--create", conf, NULL};
-	unsigned uid = 0, gid = 0, gid2 = 1;
-	int status = -1;
-	char *out;
+	char root[192], etc[208], conf[PATH_MAX + 64];
+	unsigned uid = 0, gid = 0;
 
 	(void)state;
 	if (geteuid() != 0 || !tfiles_have_program("systemd-sysusers") ||
@@ -636,36 +690,14 @@ static void test_sysusers_and_tmpfiles(void **state)
 		skip();
 	}
 	snprintf(root, sizeof root, "%s/root", g.dir);
-	snprintf(rootarg, sizeof rootarg, "--root=%s", root);
-	snprintf(path, sizeof path, "%s/etc", root);
+	snprintf(etc, sizeof etc, "%s/etc", root);
 	assert_int_equal(mkdir(root, 0755), 0);
-	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(mkdir(etc, 0755), 0);
 	snprintf(conf, sizeof conf, "%s/systemd/crawld.sysusers", g.repo);
-	assert_int_equal(tfiles_run_merged(sysusers, RUN_MS, &out, &status), 0);
-	fputs(out, stderr);
-	free(out);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-
-	snprintf(path, sizeof path, "%s/etc/passwd", root);
-	assert_int_equal(tfiles_read(path, &passwd, NULL), 0);
-	snprintf(path, sizeof path, "%s/etc/group", root);
-	assert_int_equal(tfiles_read(path, &group, NULL), 0);
-	assert_non_null(db_line(passwd, "crawld"));
-	assert_int_equal(sscanf(db_line(passwd, "crawld"), "crawld:x:%u:%u:", &uid, &gid), 2);
-	assert_non_null(strstr(db_line(passwd, "crawld"),
-			       ":crawld crawler daemon:/var/lib/crawld:"));
-	assert_in_range(uid, 1, 999); /* a system account */
-	assert_non_null(db_line(group, "crawld"));
-	assert_int_equal(sscanf(db_line(group, "crawld"), "crawld:x:%u:", &gid2), 1);
-	assert_int_equal(gid, gid2);
-	free(passwd);
-	free(group);
-
+	run_tool("systemd-sysusers", NULL, root, conf);
+	expect_account(root, &uid, &gid);
 	snprintf(conf, sizeof conf, "%s/systemd/crawld.tmpfiles", g.repo);
-	assert_int_equal(tfiles_run_merged(tmpfiles, RUN_MS, &out, &status), 0);
-	fputs(out, stderr);
-	free(out);
-	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	run_tool("systemd-tmpfiles", "--create", root, conf);
 	expect_dir(root, "/var/lib/crawld", uid, gid);
 	expect_dir(root, "/var/log/crawld", uid, gid);
 	expect_dir(root, "/run/crawld", uid, gid);
@@ -674,17 +706,17 @@ static void test_sysusers_and_tmpfiles(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_template_has_one_placeholder),
-		cmocka_unit_test(test_replace_and_count),
-		cmocka_unit_test(test_verify_clean),
-		cmocka_unit_test(test_verify_reports_faults),
-		cmocka_unit_test(test_parse_exposure),
-		cmocka_unit_test(test_security_exposure),
-		cmocka_unit_test(test_security_bare_unit_fails),
-		cmocka_unit_test(test_hardening_directives),
-		cmocka_unit_test(test_socket_matches_service_and_config),
-		cmocka_unit_test(test_snippets_match_config),
-		cmocka_unit_test(test_sysusers_and_tmpfiles),
+	    cmocka_unit_test(test_template_has_one_placeholder),
+	    cmocka_unit_test(test_replace_and_count),
+	    cmocka_unit_test(test_verify_clean),
+	    cmocka_unit_test(test_verify_reports_faults),
+	    cmocka_unit_test(test_parse_exposure),
+	    cmocka_unit_test(test_security_exposure),
+	    cmocka_unit_test(test_security_bare_unit_fails),
+	    cmocka_unit_test(test_hardening_directives),
+	    cmocka_unit_test(test_socket_matches_service_and_config),
+	    cmocka_unit_test(test_snippets_match_config),
+	    cmocka_unit_test(test_sysusers_and_tmpfiles),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -24,7 +24,8 @@ int tfiles_mkdtemp(char *dir, size_t len, const char *tag);
 
 /* Removes dir and everything below it, without following symlinks. Refuses (CRAWL_EINVAL)
  * a path that is not absolute, not under /tmp/, or contains "..". A missing dir is not an
- * error. Errors: CRAWL_EINVAL, CRAWL_ESYS (an entry could not be removed; the rest still is). */
+ * error. Errors: CRAWL_EINVAL, CRAWL_ESYS (an entry could not be removed: removal stops
+ * there). */
 int tfiles_rm_tree(const char *dir);
 
 /* Reads the whole file at path into a malloc'd, NUL-terminated buffer that the caller owns
