@@ -434,7 +434,8 @@ int ctl_cmd_logs(struct ctl_ctx *ctx, int argc, char **argv)
 	if ((rc = ctl_positionals("logs", argc, argv, 0, 0, "nothing")) != 0)
 		goto out;
 	/* A followed stream has no end, so no reply timeout either. */
-	rc = ctl_stream(ctx, "logs", l.args, l.follow ? -1 : ctx->timeout_ms, log_line, &l, NULL);
+	rc = ctl_stream(ctx, "logs", json_object_size(l.args) ? l.args : NULL,
+			l.follow ? -1 : ctx->timeout_ms, log_line, &l, NULL);
 	if (rc == CTL_EXIT_INTERRUPTED && l.follow)
 		rc = CTL_EXIT_OK; /* Ctrl-C is how a follow ends */
 out:
