@@ -136,6 +136,12 @@ static enum after answer(int fd, const char *tpl, const char *id)
 			return CLOSE;
 		if (n == 5 && strncmp(tpl, "@HANG", 5) == 0)
 			return HANG;
+		if (n == 5 && strncmp(tpl, "@TORN", 5) == 0) {
+			send_all(fd, "{\"id\":", 6);
+			send_all(fd, id, strlen(id));
+			send_all(fd, ",\"ok\":tr", 9);
+			return CLOSE;
+		}
 		if (n == 4 && strncmp(tpl, "@BIG", 4) == 0)
 			send_big(fd);
 		else if (n > 0)

@@ -9,6 +9,7 @@
  * Lines that are a directive instead:
  *   @CLOSE  close the connection (what was sent before stays sent)
  *   @HANG   send nothing more and keep the connection open
+ *   @TORN   send the first half of a reply line, then close
  *   @BIG    send a line longer than crawlctl accepts (16 MiB + 1 KiB)
  *
  * fake_run runs "$CRAWL_BUILD/crawlctl" (CRAWL_BUILD defaults to "build")
