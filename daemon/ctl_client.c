@@ -178,7 +178,11 @@ int ctl_stream(struct ctl_ctx *ctx, const char *cmd, const json_t *args, int tim
 		*result = NULL;
 	if ((rc = ctl_connect(ctx)) != 0)
 		return rc;
-	if ((rc = ctl_conn_send(ctx->conn, cmd, args, ctx->timeout_ms)) != 0)
+	/* A daemon that refuses a request (too_long, busy) answers and closes
+	 * without reading the rest of it; that answer is still there to read
+	 * and says more than "connection closed". */
+	rc = ctl_conn_send(ctx->conn, cmd, args, ctx->timeout_ms);
+	if (rc != 0 && rc != CRAWL_ERESET)
 		return conn_failure(ctx, rc);
 	for (;;) {
 		if ((rc = ctl_conn_next(ctx->conn, timeout_ms, &r)) != 0)

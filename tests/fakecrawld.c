@@ -26,6 +26,9 @@
 #include "fakecrawld.h"
 
 #define LINE_MAX_FAKE (1 << 20)
+#define TOO_LONG                                                                            \
+	"{\"id\":$ID,\"ok\":false,\"error\":{\"code\":\"too_long\","                   \
+	"\"message\":\"request longer than 1048576 bytes\"}}"
 #define RUN_LIMIT_MS 20000
 #define OUT_MAX (4 << 20)
 #define BIG_LEN ((16 << 20) + 1024)
@@ -199,8 +202,11 @@ static void serve(struct fake *f, int fd)
 			len -= (size_t)(nl - buf) + 1;
 			memmove(buf, nl + 1, len);
 		}
-		if (len == LINE_MAX_FAKE)
+		if (len == LINE_MAX_FAKE) {
+			/* what crawld does with a line over max_line */
+			send_line(fd, TOO_LONG, strlen(TOO_LONG), "null");
 			break;
+		}
 	}
 	free(buf);
 	close(fd);

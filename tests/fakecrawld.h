@@ -12,6 +12,9 @@
  *   @TORN   send the first half of a reply line, then close
  *   @BIG    send a line longer than crawlctl accepts (16 MiB + 1 KiB)
  *
+ * A request line longer than 1 MiB is answered as crawld answers one over
+ * its max_line: a too_long error with a null id, then the connection closes.
+ *
  * fake_run runs "$CRAWL_BUILD/crawlctl" (CRAWL_BUILD defaults to "build")
  * with TZ=UTC and without CRAWLD_SOCKET and NO_COLOR in its environment
  * (unless given in spawn.env), collects stdout and stderr, and bounds the

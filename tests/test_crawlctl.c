@@ -274,6 +274,39 @@ static void test_submit_usage_errors(void **state)
 	assert_int_equal(fake_nreqs(fx->f), 0);
 }
 
+/* Writes n URLs to <dir>/many.txt; the path goes to path. */
+static void write_many(struct fixture *fx, char *path, size_t len, int n)
+{
+	FILE *fp;
+
+	snprintf(path, len, "%s/many.txt", fake_dir(fx->f));
+	assert_non_null(fp = fopen(path, "w"));
+	for (int i = 0; i < n; i++)
+		fprintf(fp, "http://host%d.example/page/%d\n", i % 100, i);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static void test_submit_too_many_or_too_long(void **state)
+{
+	struct fixture *fx = *state;
+	char path[256];
+
+	START(fx->f, SUBMIT_OK);
+	write_many(fx, path, sizeof path, 100001);
+	ctl(fx, NULL, ARGV("submit", "--file", path));
+	assert_int_equal(fx->r.status, 2);
+	assert_contains(fx->r.err, "many.txt: line 100001: more than 100000 URLs");
+	assert_int_equal(fake_nconns(fx->f), 0);
+	/* 100000 URLs: about 3 MB, over the (fake) daemon's line limit; its
+	 * too_long answer is shown even though it closed while we wrote */
+	write_many(fx, path, sizeof path, 100000);
+	ctl(fx, NULL, ARGV("submit", "--file", path));
+	unlink(path);
+	assert_int_equal(fx->r.status, 1);
+	assert_string_equal(fx->r.err, "crawlctl: too_long: request longer than 1048576 bytes\n");
+	assert_string_equal(fx->r.out, "");
+}
+
 /* ---- errors, connection, environment ---- */
 
 static void test_error_reply(void **state)
@@ -855,6 +888,7 @@ int main(void)
 		T(test_submit_file_and_args),
 		T(test_submit_stdin),
 		T(test_submit_usage_errors),
+		T(test_submit_too_many_or_too_long),
 		T(test_error_reply),
 		T(test_unavailable_no_socket),
 		T(test_unavailable_refused),
