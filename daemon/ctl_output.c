@@ -327,8 +327,8 @@ int ctl_progress_format(char *buf, size_t len, int width, int64_t done, int64_t 
 		done = 0;
 	if (queued < 0)
 		queued = 0;
-	if (done + queued > 0)
-		filled = (int)((double)done / (double)(done + queued) * width);
+	if (done > 0) /* in doubles: done + queued may not fit an int64_t */
+		filled = (int)((double)done / ((double)done + (double)queued) * width);
 	memset(bar, '#', (size_t)filled);
 	memset(bar + filled, '.', (size_t)(width - filled));
 	bar[width] = '\0';

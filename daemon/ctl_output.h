@@ -66,7 +66,8 @@ const char *ctl_value_text(const json_t *v, char *buf, size_t len);
 /* Prints obj's members as "key: value" lines with the values aligned one
  * column after the longest key. Keys listed in order (NULL-terminated, may
  * be NULL) come first in that order, then the others as the object holds
- * them; members of a nested object are shown as "outer.inner". */
+ * them; members of a nested object are shown as "outer.inner". At most
+ * 256 lines; keys are cut at 127 bytes, values at 1023. */
 int ctl_kv_print(FILE *fp, const json_t *obj, const char *const *order);
 
 /* True when colours should be used on fd: it is a terminal and the

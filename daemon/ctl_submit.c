@@ -212,6 +212,15 @@ static int submit_option(void *arg, int opt)
 	}
 }
 
+static int add_seed(struct submit *s, const char *url)
+{
+	if (json_array_append_new(s->seeds, json_string(url)) != 0) {
+		ctl_warn("out of memory");
+		return CTL_EXIT_FAIL;
+	}
+	return 0;
+}
+
 /* Reads URLs from path ("-": stdin) into the seeds. */
 static int read_urls(struct submit *s, const char *path)
 {
@@ -245,7 +254,7 @@ static int collect_seeds(struct submit *s, int argc, char **argv)
 		else if (json_array_size(s->seeds) >= CTL_SEEDS_MAX)
 			rc = ctl_usage("submit", "more than %d URLs", CTL_SEEDS_MAX);
 		else
-			rc = json_array_append_new(s->seeds, json_string(argv[i])) ? CTL_EXIT_FAIL : 0;
+			rc = add_seed(s, argv[i]);
 		if (rc)
 			return rc;
 	}

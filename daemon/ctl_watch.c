@@ -52,11 +52,17 @@ struct waiter {
 	struct timespec last_time;
 };
 
+/* A numeric member as an integer; 0 when absent, not a number, or a real
+ * too large to convert (a cast of it would be undefined). */
 static int64_t field_int(const json_t *o, const char *key)
 {
 	const json_t *v = json_object_get(o, key);
+	double d;
 
-	return json_is_number(v) ? (int64_t)json_number_value(v) : 0;
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	d = json_is_real(v) ? json_real_value(v) : 0;
+	return d > -9e18 && d < 9e18 ? (int64_t)d : 0;
 }
 
 static void snapshot_read(struct snapshot *s, const json_t *status)
@@ -380,10 +386,11 @@ static int logs_option(void *arg, int opt)
 /* "2026-11-25 10:00:00" in local time, or "-". */
 static void time_text(const json_t *v, char *buf, size_t len)
 {
-	time_t t = json_is_number(v) ? (time_t)json_number_value(v) : 0;
+	double d = json_is_number(v) ? json_number_value(v) : -1;
+	time_t t = d >= 0 && d < 1e15 ? (time_t)d : 0;
 	struct tm tm;
 
-	if (!json_is_number(v) || !localtime_r(&t, &tm) ||
+	if (d < 0 || d >= 1e15 || !localtime_r(&t, &tm) ||
 	    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
 		snprintf(buf, len, "-");
 }
@@ -398,7 +405,8 @@ static int log_line(void *arg, json_t *item)
 	char when[32], job[32];
 
 	if (l->ctx->json) {
-		ctl_print_json(item);
+		if (ctl_print_json(item) != 0)
+			return CTL_EXIT_FAIL;
 	} else {
 		time_text(json_object_get(item, "time"), when, sizeof when);
 		ctl_value_text(json_object_get(item, "job"), job, sizeof job);
