@@ -63,7 +63,7 @@ PROGS := $(if $(wildcard daemon/crawld.c),$(BUILD)/crawld) \
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test check run bench install uninstall clean format
+.PHONY: all deps test check run bench install uninstall clean format cross-check
 
 all: deps-check $(LIBCRAWL) $(PROGS) $(EXAMPLES) $(TESTS) $(BENCHES)
 
@@ -125,6 +125,10 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory all BUILD=build-ucontext SWITCH=ucontext
 	@scripts/bench.sh $(BUILD)
+
+# The aarch64 switch, cross-built and run under qemu-user (installs the tools).
+cross-check:
+	@scripts/cross-check.sh
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)

@@ -33,6 +33,9 @@
 #endif
 
 enum { SHARED_LEVELS = 32, SHARED_SIZE = 256 * 1024 };
+/* A shallow suspended coroutine's live stack fits in the struct: no
+ * allocation per suspend (a sleeping task keeps about 160 bytes). */
+enum { INLINE_SAVE = 192 };
 enum { MODE_DEDICATED, MODE_SHARED };
 
 /* One shared stack: whose live bytes are on it now. */
@@ -56,12 +59,13 @@ struct coro {
 	size_t stack_size;
 	int code; /* resume code: 0 send, < 0 thrown (CRAWL_EEXIT = close) */
 	int error;
-	uint8_t state, mode, finished;
+	uint8_t state, mode, finished, embedded;
 #ifdef CORO_ASAN
 	void *asan_fake;
 	const void *caller_bottom;
 	size_t caller_size;
 #endif
+	_Alignas(16) char inline_save[INLINE_SAVE];
 };
 
 struct thread_state {
@@ -115,19 +119,35 @@ void coro_default_shared(int on)
 	ts.default_shared = on ? 1 : 0;
 }
 
-int coro_new(coro_t **out, coro_fn fn, void *arg, const struct coro_opts *opts)
+size_t coro_size(void)
 {
-	if (!out || !fn)
+	return sizeof(struct coro);
+}
+
+int coro_init(coro_t *c, coro_fn fn, void *arg, const struct coro_opts *opts)
+{
+	if (!c || !fn)
 		return CRAWL_EINVAL;
-	coro_t *c = calloc(1, sizeof *c);
-	if (!c)
-		return CRAWL_ENOMEM;
+	memset(c, 0, offsetof(struct coro, inline_save));
+	c->embedded = 1;
 	int shared = opts ? opts->shared : 0;
 	c->mode = (shared > 0 || (shared == 0 && ts.default_shared)) ? MODE_SHARED : MODE_DEDICATED;
 	c->stack_size = opts && opts->stack_size ? opts->stack_size : STACK_DEFAULT_SIZE;
 	c->fn = fn;
 	c->arg = arg;
 	c->state = CORO_CREATED;
+	return 0;
+}
+
+int coro_new(coro_t **out, coro_fn fn, void *arg, const struct coro_opts *opts)
+{
+	if (!out || !fn)
+		return CRAWL_EINVAL;
+	coro_t *c = malloc(sizeof *c);
+	if (!c)
+		return CRAWL_ENOMEM;
+	coro_init(c, fn, arg, opts);
+	c->embedded = 0;
 	*out = c;
 	return 0;
 }
@@ -156,8 +176,13 @@ static int bind_stack(coro_t *c)
 static int save_live(coro_t *o)
 {
 	size_t len = (size_t)(stack_top(o) - (char *)o->ctx.sp);
-	if (len > o->saved_cap || len * 2 < o->saved_cap) {
-		char *p = realloc(o->saved, len);
+	char *heap = o->saved == o->inline_save ? NULL : o->saved;
+	if (len <= INLINE_SAVE) {
+		free(heap);
+		o->saved = o->inline_save;
+		o->saved_cap = INLINE_SAVE;
+	} else if (len > o->saved_cap || len * 2 < o->saved_cap) {
+		char *p = realloc(heap, len);
 		if (!p)
 			return CRAWL_ENOMEM;
 		o->saved = p;
@@ -200,7 +225,8 @@ static void release_stack(coro_t *c)
 	c->shared = NULL;
 	stack_release(c->stack);
 	c->stack = NULL;
-	free(c->saved);
+	if (c->saved != c->inline_save)
+		free(c->saved);
 	c->saved = NULL;
 	c->saved_len = c->saved_cap = 0;
 }
@@ -347,7 +373,7 @@ int coro_start(coro_t **out, coro_fn fn, void *arg, const struct coro_opts *opts
 	return rc;
 }
 
-int coro_free(coro_t *c)
+int coro_fini(coro_t *c)
 {
 	if (!c)
 		return 0;
@@ -356,8 +382,15 @@ int coro_free(coro_t *c)
 	if (c->state == CORO_SUSPENDED)
 		coro_close(c); /* a coroutine that refuses is freed all the same */
 	release_stack(c);
-	free(c);
 	return 0;
+}
+
+int coro_free(coro_t *c)
+{
+	int rc = coro_fini(c);
+	if (rc == 0 && c && !c->embedded)
+		free(c);
+	return rc;
 }
 
 enum coro_state coro_state(const coro_t *c)

@@ -89,6 +89,14 @@ void coro_default_shared(int on);
 int coro_start(coro_t **out, coro_fn fn, void *arg, const struct coro_opts *opts,
 	       void **first);
 
+/* Embedding, for objects that own one coroutine each (tasks): the caller
+ * puts the coroutine in its own allocation, coro_size() bytes aligned for
+ * any type. coro_init fills it as coro_new would (same errors); coro_fini
+ * does what coro_free does except freeing the block. */
+size_t coro_size(void);
+int coro_init(coro_t *c, coro_fn fn, void *arg, const struct coro_opts *opts);
+int coro_fini(coro_t *c);
+
 /* Frees c. A SUSPENDED coroutine is closed first (as Python's finaliser
  * does); freeing a RUNNING one is refused (returns CRAWL_ERUNNING). NULL ok. */
 int coro_free(coro_t *c);

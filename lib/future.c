@@ -102,7 +102,31 @@ loop_t *future_loop(const future_t *f)
 
 static int has_callbacks(const future_t *f)
 {
-	return f->cb0.fn != NULL;
+	return f->ncb > 0;
+}
+
+static struct future_cbent *cb_at(future_t *f, uint32_t i)
+{
+	return i == 0 ? &f->cb0 : &f->cbs[i - 1];
+}
+
+/* Drops the first skip entries and every emptied one (fn == NULL). */
+static void compact_callbacks(future_t *f, uint32_t skip)
+{
+	uint32_t keep = 0;
+	for (uint32_t i = skip; i < f->ncb; i++) {
+		struct future_cbent e = *cb_at(f, i);
+		if (e.fn)
+			*cb_at(f, keep++) = e;
+	}
+	f->ncb = keep;
+	if (keep == 0)
+		f->cb0.fn = NULL;
+	if (keep <= 1) {
+		free(f->cbs);
+		f->cbs = NULL;
+		f->capcb = 0;
+	}
 }
 
 /* The loop holds a reference while callbacks are scheduled. */
@@ -115,21 +139,25 @@ static void schedule_callbacks(future_t *f)
 	loop_timer_soon(f->loop, &f->cb_timer);
 }
 
-/* Detaches the list first: callbacks added while these run are scheduled
- * anew (the future is done), as asyncio's call_soon per callback would. */
+/* Runs the entries present when the batch starts, in place: each is
+ * emptied before it runs, one removed meanwhile is emptied by
+ * future_remove_done_callback and so skipped, and ones added meanwhile are
+ * scheduled anew (the future is done), as asyncio's call_soon per callback
+ * would. */
 static void run_callbacks(void *arg)
 {
 	future_t *f = arg;
-	struct future_cbent first = f->cb0, *rest = f->cbs;
 	uint32_t n = f->ncb;
 	f->cb_scheduled = 0;
-	f->cb0.fn = NULL;
-	f->cbs = NULL;
-	f->ncb = f->capcb = 0;
-	first.fn(f, first.arg);
-	for (uint32_t i = 0; i + 1 < n; i++)
-		rest[i].fn(f, rest[i].arg);
-	free(rest);
+	f->cb_running = 1;
+	for (uint32_t i = 0; i < n; i++) {
+		struct future_cbent *e = cb_at(f, i), run = *e;
+		e->fn = NULL;
+		if (run.fn)
+			run.fn(f, run.arg);
+	}
+	f->cb_running = 0;
+	compact_callbacks(f, n);
 	future_unref(f);
 }
 
@@ -222,24 +250,21 @@ int future_add_done_callback(future_t *f, future_cb fn, void *arg)
 	return 0;
 }
 
-static struct future_cbent *cb_at(future_t *f, uint32_t i)
-{
-	return i == 0 ? &f->cb0 : &f->cbs[i - 1];
-}
-
+/* While a batch runs the entries are only emptied (run_callbacks walks
+ * them by index); it compacts them when it ends. */
 int future_remove_done_callback(future_t *f, future_cb fn, void *arg)
 {
-	uint32_t keep = 0, n = f->ncb;
-	for (uint32_t i = 0; i < n; i++) {
-		struct future_cbent e = *cb_at(f, i);
-		if (e.fn == fn && e.arg == arg)
-			continue;
-		*cb_at(f, keep++) = e;
+	int removed = 0;
+	for (uint32_t i = 0; i < f->ncb; i++) {
+		struct future_cbent *e = cb_at(f, i);
+		if (e->fn && e->fn == fn && e->arg == arg) {
+			e->fn = NULL;
+			removed++;
+		}
 	}
-	f->ncb = keep;
-	if (keep == 0)
-		f->cb0.fn = NULL;
-	return (int)(n - keep);
+	if (!f->cb_running)
+		compact_callbacks(f, 0);
+	return removed;
 }
 
 /* ---- run_until_complete (declared in loop.h) ---- */

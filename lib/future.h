@@ -41,6 +41,7 @@ struct future {
 	uint8_t state;
 	uint8_t cb_scheduled;
 	uint8_t retrieved;
+	uint8_t cb_running;          /* a batch of callbacks is running */
 	uint32_t refs;
 	int error;
 	void *result;

@@ -1,4 +1,4 @@
-/* loop.c - ready queue, timer heap and libevent poll phase. */
+/* loop.c - ready queue, timers and libevent poll phase. */
 #include "loop.h"
 
 #include <event2/event.h>
@@ -11,16 +11,31 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Timer wheel geometry (see "timers" below) and where a timer is. */
+enum { WHEEL_SHIFT = 20, WHEEL_SLOTS = 4096, WHEEL_WORDS = WHEEL_SLOTS / 64 };
+enum { IN_NONE, IN_READY, IN_NEAR, IN_FAR, IN_WHEEL };
+
+/* A 1-based min-heap of timers by deadline. */
+struct timer_heap {
+	struct loop_timer **v;
+	uint32_t n, cap;
+};
+
 struct loop {
 	struct event_base *base;
 	struct event *wake;   /* timeout for the earliest timer */
 	struct event *keep;   /* keeps epoll blocking when nothing else is registered */
 	int keep_fd;
 	uint64_t now;
-	struct loop_timer *head, *tail; /* ready queue */
-	struct loop_timer **heap;       /* 1-based min-heap by deadline */
-	uint32_t nheap, capheap;
-	struct loop__task_link tasks;   /* pending tasks (circular list) */
+	uint64_t last_poll; /* when I/O was last polled (ns) */
+	struct loop_timer ready;               /* ready queue: circular list sentinel */
+	struct loop_timer mark;                /* end of the batch run_ready runs */
+	struct timer_heap near, far;           /* see "timers" below */
+	uint64_t wheel_tick;                   /* the current tick */
+	uint32_t nwheel;                       /* timers in the wheel */
+	struct loop_timer *slots[WHEEL_SLOTS]; /* lists, by tick */
+	uint64_t slot_bits[WHEEL_WORDS];       /* non-empty slots */
+	struct loop__task_link tasks;          /* pending tasks (circular list) */
 	loop_report_fn report;
 	void *report_arg;
 	uint8_t running, stopping, closed;
@@ -102,10 +117,12 @@ int loop_new(loop_t **out)
 		return CRAWL_ENOMEM;
 	l->keep_fd = -1;
 	l->tasks.prev = l->tasks.next = &l->tasks;
+	l->ready.prev = l->ready.next = &l->ready;
 	int rc = loop_open_base(l);
 	if (rc)
 		goto fail;
 	l->now = clock_ns();
+	l->wheel_tick = l->now >> WHEEL_SHIFT;
 	*out = l;
 	return 0;
 fail:
@@ -165,69 +182,218 @@ int loop_is_running(const loop_t *l)
 	return l->running;
 }
 
-/* ---- timer heap ---- */
+/* ---- timers: a wheel in front of two heaps ----
+ *
+ * Time is cut into ticks of 2^WHEEL_SHIFT ns (about 1 ms). A timer due in
+ * the current tick (or earlier) is in the near heap, exactly ordered; one
+ * due within the next WHEEL_SLOTS ticks is in its tick's slot of the wheel
+ * (an unordered list: O(1) in and out, no cache miss per heap level); one
+ * due later still is in the far heap. As the clock passes a tick, that
+ * tick's slot moves into the near heap, and far timers that now fit move
+ * into the wheel. So the near heap holds about one millisecond of timers
+ * and a million sleeping tasks cost no heap slot each. */
 
-static void heap_set(loop_t *l, uint32_t i, struct loop_timer *t)
+static void heap_set(struct timer_heap *h, uint32_t i, struct loop_timer *t)
 {
-	l->heap[i] = t;
+	h->v[i] = t;
 	t->heap_index = i;
 }
 
-static void heap_up(loop_t *l, uint32_t i)
+static void heap_up(struct timer_heap *h, uint32_t i)
 {
-	struct loop_timer *t = l->heap[i];
-	while (i > 1 && l->heap[i / 2]->deadline > t->deadline) {
-		heap_set(l, i, l->heap[i / 2]);
+	struct loop_timer *t = h->v[i];
+	while (i > 1 && h->v[i / 2]->deadline > t->deadline) {
+		heap_set(h, i, h->v[i / 2]);
 		i /= 2;
 	}
-	heap_set(l, i, t);
+	heap_set(h, i, t);
 }
 
-static void heap_down(loop_t *l, uint32_t i)
+static void heap_down(struct timer_heap *h, uint32_t i)
 {
-	struct loop_timer *t = l->heap[i];
+	struct loop_timer *t = h->v[i];
 	for (;;) {
 		uint32_t c = i * 2;
-		if (c > l->nheap)
+		if (c > h->n)
 			break;
-		if (c < l->nheap && l->heap[c + 1]->deadline < l->heap[c]->deadline)
+		if (c < h->n && h->v[c + 1]->deadline < h->v[c]->deadline)
 			c++;
-		if (l->heap[c]->deadline >= t->deadline)
+		if (h->v[c]->deadline >= t->deadline)
 			break;
-		heap_set(l, i, l->heap[c]);
+		heap_set(h, i, h->v[c]);
 		i = c;
 	}
-	heap_set(l, i, t);
+	heap_set(h, i, t);
 }
 
-static int heap_push(loop_t *l, struct loop_timer *t)
+static int heap_push(struct timer_heap *h, struct loop_timer *t)
 {
-	if (l->nheap + 1 >= l->capheap) {
-		uint32_t cap = l->capheap ? l->capheap * 2 : 64;
-		struct loop_timer **h = realloc(l->heap, cap * sizeof *h);
-		if (!h)
+	if (h->n + 1 >= h->cap) {
+		uint32_t cap = h->cap ? h->cap * 2 : 64;
+		struct loop_timer **v = realloc(h->v, cap * sizeof *v);
+		if (!v)
 			return CRAWL_ENOMEM;
-		l->heap = h;
-		l->capheap = cap;
+		h->v = v;
+		h->cap = cap;
 	}
-	l->nheap++;
-	heap_set(l, l->nheap, t);
-	heap_up(l, l->nheap);
+	h->n++;
+	heap_set(h, h->n, t);
+	heap_up(h, h->n);
 	return 0;
 }
 
-static void heap_remove(loop_t *l, struct loop_timer *t)
+static void heap_remove(struct timer_heap *h, struct loop_timer *t)
 {
 	uint32_t i = t->heap_index;
-	struct loop_timer *last = l->heap[l->nheap--];
+	struct loop_timer *last = h->v[h->n--];
 	t->heap_index = 0;
 	if (last == t)
 		return;
-	heap_set(l, i, last);
-	if (i > 1 && l->heap[i / 2]->deadline > last->deadline)
-		heap_up(l, i);
+	heap_set(h, i, last);
+	if (i > 1 && h->v[i / 2]->deadline > last->deadline)
+		heap_up(h, i);
 	else
-		heap_down(l, i);
+		heap_down(h, i);
+}
+
+static struct loop_timer *heap_top(const struct timer_heap *h)
+{
+	return h->n ? h->v[1] : NULL;
+}
+
+static uint32_t slot_of(uint64_t tick)
+{
+	return (uint32_t)(tick % WHEEL_SLOTS);
+}
+
+static void wheel_link(loop_t *l, struct loop_timer *t)
+{
+	uint32_t s = slot_of(t->deadline >> WHEEL_SHIFT);
+	t->prev = NULL;
+	t->next = l->slots[s];
+	if (t->next)
+		t->next->prev = t;
+	l->slots[s] = t;
+	l->slot_bits[s / 64] |= (uint64_t)1 << (s % 64);
+	l->nwheel++;
+}
+
+/* The slot follows from the deadline: no back pointer needed. */
+static void wheel_unlink(loop_t *l, struct loop_timer *t)
+{
+	uint32_t s = slot_of(t->deadline >> WHEEL_SHIFT);
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		l->slots[s] = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	if (!l->slots[s])
+		l->slot_bits[s / 64] &= ~((uint64_t)1 << (s % 64));
+	t->next = t->prev = NULL;
+	l->nwheel--;
+}
+
+/* The first tick after the current one whose slot is not empty, or
+ * UINT64_MAX: one pass over the bitmap, starting past the current slot. */
+static uint64_t wheel_next_tick(const loop_t *l)
+{
+	if (!l->nwheel)
+		return UINT64_MAX;
+	uint32_t start = slot_of(l->wheel_tick + 1);
+	for (uint32_t k = 0; k <= WHEEL_WORDS; k++) {
+		uint32_t w = (start / 64 + k) % WHEEL_WORDS;
+		uint64_t bits = l->slot_bits[w];
+		if (k == 0)
+			bits &= ~(uint64_t)0 << (start % 64);
+		else if (k == WHEEL_WORDS)
+			bits &= ((uint64_t)1 << (start % 64)) - 1;
+		if (bits) {
+			uint32_t s = w * 64 + (uint32_t)__builtin_ctzll(bits);
+			return l->wheel_tick + 1 + (s + WHEEL_SLOTS - start) % WHEEL_SLOTS;
+		}
+	}
+	return UINT64_MAX;
+}
+
+static void ready_push(loop_t *l, struct loop_timer *t);
+
+/* Files t by its deadline. Out of memory for a heap: it runs early rather
+ * than never. */
+static void timer_place(loop_t *l, struct loop_timer *t)
+{
+	uint64_t tick = t->deadline >> WHEEL_SHIFT;
+	if (tick > l->wheel_tick && tick - l->wheel_tick < WHEEL_SLOTS) {
+		wheel_link(l, t);
+		t->where = IN_WHEEL;
+		return;
+	}
+	int far = tick > l->wheel_tick;
+	if (heap_push(far ? &l->far : &l->near, t) == 0)
+		t->where = far ? IN_FAR : IN_NEAR;
+	else
+		ready_push(l, t);
+}
+
+/* Every far timer is later than every wheel timer: they come in once the
+ * wheel has moved. */
+static void far_migrate(loop_t *l)
+{
+	struct loop_timer *t;
+	while ((t = heap_top(&l->far)) &&
+	       (t->deadline >> WHEEL_SHIFT) < l->wheel_tick + WHEEL_SLOTS) {
+		heap_remove(&l->far, t);
+		timer_place(l, t);
+	}
+}
+
+static void pop_due(loop_t *l)
+{
+	struct loop_timer *t;
+	while ((t = heap_top(&l->near)) && t->deadline <= l->now) {
+		heap_remove(&l->near, t);
+		ready_push(l, t);
+	}
+}
+
+/* Moves the wheel to the clock's tick, slot by slot in tick order, and
+ * queues what is due, in deadline order. Emptying the near heap after
+ * each slot keeps it small even when the loop is far behind. */
+static void run_due_timers(loop_t *l)
+{
+	uint64_t target = l->now >> WHEEL_SHIFT;
+	pop_due(l);
+	for (uint64_t tick; (tick = wheel_next_tick(l)) <= target;) {
+		uint32_t s = slot_of(tick);
+		l->wheel_tick = tick;
+		while (l->slots[s]) {
+			struct loop_timer *t = l->slots[s];
+			wheel_unlink(l, t);
+			timer_place(l, t);
+		}
+		pop_due(l);
+	}
+	if (target > l->wheel_tick)
+		l->wheel_tick = target;
+	far_migrate(l);
+	pop_due(l);
+}
+
+/* The earliest moment something may be due (a wheel slot's start), or 0
+ * if no timer is armed. */
+static int next_wakeup(const loop_t *l, uint64_t *when)
+{
+	struct loop_timer *t = heap_top(&l->near);
+	uint64_t tick = wheel_next_tick(l);
+	if (t)
+		*when = t->deadline;
+	else if (tick != UINT64_MAX)
+		*when = tick << WHEEL_SHIFT;
+	else if ((t = heap_top(&l->far)))
+		*when = t->deadline;
+	else
+		return 0;
+	return 1;
 }
 
 /* ---- embedded timers ---- */
@@ -241,45 +407,70 @@ void loop_timer_init(struct loop_timer *t, loop_fn fn, void *arg)
 
 int loop_timer_armed(const struct loop_timer *t)
 {
-	return t->heap_index || (t->queued && !t->cancelled);
+	return t->where != IN_NONE;
+}
+
+static int ready_empty(const loop_t *l)
+{
+	return l->ready.next == &l->ready;
+}
+
+static void ready_link(loop_t *l, struct loop_timer *t)
+{
+	t->prev = l->ready.prev;
+	t->next = &l->ready;
+	l->ready.prev->next = t;
+	l->ready.prev = t;
+}
+
+static void ready_unlink(struct loop_timer *t)
+{
+	t->prev->next = t->next;
+	t->next->prev = t->prev;
+	t->next = t->prev = NULL;
 }
 
 static void ready_push(loop_t *l, struct loop_timer *t)
 {
-	if (t->queued) {
-		t->cancelled = 0; /* still in the queue: just revive it */
-		return;
-	}
-	t->queued = 1;
-	t->cancelled = 0;
-	t->next = NULL;
-	if (l->tail)
-		l->tail->next = t;
-	else
-		l->head = t;
-	l->tail = t;
+	t->where = IN_READY;
+	ready_link(l, t);
 }
 
+void loop_timer_stop(loop_t *l, struct loop_timer *t)
+{
+	switch (t->where) {
+	case IN_READY:
+		ready_unlink(t);
+		break;
+	case IN_NEAR:
+		heap_remove(&l->near, t);
+		break;
+	case IN_FAR:
+		heap_remove(&l->far, t);
+		break;
+	case IN_WHEEL:
+		wheel_unlink(l, t);
+		break;
+	default:
+		break;
+	}
+	t->where = IN_NONE;
+}
+
+/* Already queued: it keeps its place. */
 void loop_timer_soon(loop_t *l, struct loop_timer *t)
 {
-	if (t->heap_index)
-		heap_remove(l, t);
+	if (t->where == IN_READY)
+		return;
+	loop_timer_stop(l, t);
 	ready_push(l, t);
 }
 
 void loop_timer_at(loop_t *l, struct loop_timer *t, uint64_t deadline_ns)
 {
-	if (t->queued)
-		t->cancelled = 1;
-	if (t->heap_index) {
-		t->deadline = deadline_ns;
-		heap_up(l, t->heap_index);
-		heap_down(l, t->heap_index);
-		return;
-	}
+	loop_timer_stop(l, t);
 	t->deadline = deadline_ns;
-	if (heap_push(l, t) != 0)
-		ready_push(l, t); /* no memory for the heap: run early rather than never */
+	timer_place(l, t);
 }
 
 void loop_timer_after(loop_t *l, struct loop_timer *t, double seconds)
@@ -288,15 +479,10 @@ void loop_timer_after(loop_t *l, struct loop_timer *t, double seconds)
 		loop_timer_soon(l, t);
 		return;
 	}
-	loop_timer_at(l, t, l->now + (uint64_t)(seconds * 1e9));
-}
-
-void loop_timer_stop(loop_t *l, struct loop_timer *t)
-{
-	if (t->heap_index)
-		heap_remove(l, t);
-	if (t->queued)
-		t->cancelled = 1;
+	/* Beyond 1e18 ns (31 years) means never: converting a double beyond
+	 * the range of uint64_t is undefined, and call_later(1e30) is valid. */
+	double ns = seconds * 1e9;
+	loop_timer_at(l, t, ns > 1e18 ? UINT64_MAX : l->now + (uint64_t)ns);
 }
 
 /* ---- call_soon / call_later handles ---- */
@@ -365,8 +551,7 @@ int loop_handle_cancel(loop_handle_t *h)
 	int rc = h->ran ? CRAWL_EDONE : 0;
 	if (!h->ran && loop_timer_armed(&h->t)) {
 		loop_timer_stop(h->loop, &h->t);
-		if (!h->t.queued)
-			h->refs--; /* the loop's reference: nothing will run it now */
+		h->refs--; /* the loop's reference: nothing will run it now */
 	}
 	handle_unref(h);
 	return rc;
@@ -379,13 +564,23 @@ void loop_handle_release(loop_handle_t *h)
 
 /* ---- running ---- */
 
+/* While callbacks are ready, I/O is polled at most every POLL_BUSY_NS: a
+ * non-blocking epoll_wait is a system call (about 1 us here), more than a
+ * task's whole wake-up, and a burst of ready callbacks must not pay it on
+ * every iteration. I/O still gets its turn within that bound. */
+#define POLL_BUSY_NS 50000u
+
 static void poll_io(loop_t *l)
 {
 	int flags = EVLOOP_ONCE;
-	if (l->head) {
+	uint64_t when;
+	if (!ready_empty(l)) {
+		uint64_t now = loop_update_time(l);
+		if (now - l->last_poll < POLL_BUSY_NS)
+			return;
 		flags |= EVLOOP_NONBLOCK;
-	} else if (l->nheap) {
-		uint64_t now = loop_update_time(l), when = l->heap[1]->deadline;
+	} else if (next_wakeup(l, &when)) {
+		uint64_t now = loop_update_time(l);
 		uint64_t ns = when > now ? when - now : 0;
 		struct timeval tv = {(time_t)(ns / 1000000000u), (suseconds_t)((ns % 1000000000u + 999) / 1000)};
 		if (tv.tv_usec >= 1000000) {
@@ -399,34 +594,22 @@ static void poll_io(loop_t *l)
 	}
 	event_base_loop(l->base, flags);
 	evtimer_del(l->wake);
-	loop_update_time(l);
+	l->last_poll = loop_update_time(l);
 }
 
-static void run_due_timers(loop_t *l)
-{
-	while (l->nheap && l->heap[1]->deadline <= l->now) {
-		struct loop_timer *t = l->heap[1];
-		heap_remove(l, t);
-		ready_push(l, t);
-	}
-}
-
-/* Runs what was ready when the phase began; what they schedule waits for
- * the next iteration. */
+/* Runs what was ready when the phase began; what they schedule goes
+ * behind the mark and waits for the next iteration. A timer stopped
+ * meanwhile is unlinked, so it is simply not met. */
 static void run_ready(loop_t *l)
 {
-	struct loop_timer *t = l->head, *end = l->tail;
-	l->head = l->tail = NULL;
-	while (t) {
-		struct loop_timer *next = t == end ? NULL : t->next;
-		int skip = t->cancelled;
-		t->queued = 0;
-		t->cancelled = 0;
-		if (!skip)
-			t->fn(t->arg);
-		else if (t->fn == handle_run)
-			handle_unref(t->arg);
-		t = next;
+	ready_link(l, &l->mark);
+	for (;;) {
+		struct loop_timer *t = l->ready.next;
+		ready_unlink(t);
+		if (t == &l->mark)
+			break;
+		t->where = IN_NONE;
+		t->fn(t->arg);
 	}
 }
 
@@ -496,25 +679,27 @@ void loop__task_remove(loop_t *l, struct loop__task_link *link)
 	link->next = link->prev = NULL;
 }
 
+/* The next armed timer in any structure, or NULL. */
+static struct loop_timer *any_timer(const loop_t *l)
+{
+	if (!ready_empty(l))
+		return l->ready.next;
+	if (heap_top(&l->near))
+		return heap_top(&l->near);
+	if (heap_top(&l->far))
+		return heap_top(&l->far);
+	uint64_t tick = wheel_next_tick(l);
+	return tick != UINT64_MAX ? l->slots[slot_of(tick)] : NULL;
+}
+
+/* One by one: a drop may stop other timers. */
 static void drop_timers(loop_t *l)
 {
-	for (uint32_t i = 1; i <= l->nheap; i++) {
-		struct loop_timer *t = l->heap[i];
-		t->heap_index = 0;
+	struct loop_timer *t;
+	while ((t = any_timer(l))) {
+		loop_timer_stop(l, t);
 		if (t->drop)
 			t->drop(t->arg);
-	}
-	l->nheap = 0;
-	struct loop_timer *t = l->head;
-	l->head = l->tail = NULL;
-	while (t) {
-		struct loop_timer *next = t->next;
-		t->queued = 0;
-		if (t->drop && !t->cancelled)
-			t->drop(t->arg);
-		else if (t->cancelled && t->fn == handle_run)
-			handle_unref(t->arg);
-		t = next;
 	}
 }
 
@@ -534,9 +719,10 @@ int loop_close(loop_t *l)
 		n++;
 	}
 	drop_timers(l);
-	free(l->heap);
-	l->heap = NULL;
-	l->capheap = 0;
+	free(l->near.v);
+	free(l->far.v);
+	memset(&l->near, 0, sizeof l->near);
+	memset(&l->far, 0, sizeof l->far);
 	loop_release_base(l);
 	return n;
 }

@@ -6,10 +6,13 @@
  * were ready when the phase began (ones they schedule wait for the next
  * iteration, so a callback that reschedules itself cannot starve I/O).
  *
- * Timers live in the loop's own binary heap keyed by absolute monotonic
- * deadlines; libevent holds a single timeout for the earliest one, so a
- * million timers cost a heap slot each. The clock is read once per
- * iteration (loop_now), never per timer.
+ * Timers are keyed by absolute monotonic deadlines and live in the loop's
+ * own structures: a timing wheel of about 1 ms ticks covering the next 4 s
+ * (arming or stopping a timer there is O(1), no allocation), in front of a
+ * binary heap holding the current tick's timers in exact deadline order,
+ * and a second heap for timers beyond the wheel. libevent holds a single
+ * timeout for the earliest wake-up. The clock is read once per iteration
+ * (loop_now), never per timer.
  *
  * Other modules register their own I/O events on loop_event_base(); their
  * libevent callbacks run inside the loop's poll phase.
@@ -37,10 +40,9 @@ struct loop_timer {
 	loop_fn drop;            /* public: called instead of fn when loop_close
 				  * discards the armed timer (release what it holds) */
 	uint64_t deadline;       /* ns on the loop clock */
-	struct loop_timer *next; /* ready-queue link */
-	uint32_t heap_index;     /* 1-based slot in the timer heap; 0 = none */
-	uint8_t queued;          /* on the ready queue */
-	uint8_t cancelled;       /* skip when its turn comes */
+	struct loop_timer *next, *prev; /* ready-queue or wheel-slot links */
+	uint32_t heap_index;     /* 1-based slot in a timer heap */
+	uint8_t where;           /* none, ready queue, a heap or the wheel */
 };
 
 /* A callback handle returned by loop_call_soon / loop_call_later. */
@@ -102,7 +104,8 @@ void loop_timer_soon(loop_t *l, struct loop_timer *t);
 /* Runs t->fn at deadline_ns (absolute, loop clock); re-arming moves it. */
 void loop_timer_at(loop_t *l, struct loop_timer *t, uint64_t deadline_ns);
 void loop_timer_after(loop_t *l, struct loop_timer *t, double seconds);
-/* Disarms t wherever it is queued. Safe on a disarmed timer. */
+/* Disarms t wherever it is queued (unlinked at once: t may be freed
+ * afterwards). Safe on a disarmed timer. */
 void loop_timer_stop(loop_t *l, struct loop_timer *t);
 int loop_timer_armed(const struct loop_timer *t);
 

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct task {
 	struct future fut; /* first: a task is a future */
@@ -67,8 +68,14 @@ loop_t *task_loop(const task_t *t)
 static void task_ops_destroy(future_t *f)
 {
 	task_t *t = (task_t *)f;
-	coro_free(t->coro);
+	coro_fini(t->coro);
 	free(t);
+}
+
+/* The task and its coroutine are one allocation. */
+static size_t task_coro_offset(void)
+{
+	return (sizeof(task_t) + 15) & ~(size_t)15;
 }
 
 /* Loop closed with the task pending: close its coroutine, drop it. */
@@ -77,16 +84,17 @@ static void task_destroy_pending(struct loop__task_link *link)
 	task_t *t = (task_t *)((char *)link - offsetof(task_t, link));
 	loop_t *l = t->fut.loop;
 	task_t *prev = current;
-	loop_timer_stop(l, &t->step);
 	if (t->waiting) {
 		future_remove_done_callback(t->waiting, task_wakeup, t);
 		future_unref(t->waiting);
 		t->waiting = NULL;
 	}
 	current = t;
-	coro_free(t->coro);
+	coro_fini(t->coro);
 	current = prev;
 	t->coro = NULL;
+	/* After the close: a coroutine that slept while closing re-armed it. */
+	loop_timer_stop(l, &t->step);
 	t->fut.state = FUTURE_CANCELLED;
 	t->fut.error = CRAWL_EDESTROYED;
 	future_unref(&t->fut);
@@ -96,10 +104,12 @@ int task_create(loop_t *l, coro_fn fn, void *arg, const struct coro_opts *opts, 
 {
 	if (loop_is_closed(l))
 		return CRAWL_ELOOPCLOSED;
-	task_t *t = calloc(1, sizeof *t);
+	task_t *t = malloc(task_coro_offset() + coro_size());
 	if (!t)
 		return CRAWL_ENOMEM;
-	int rc = coro_new(&t->coro, fn, arg, opts);
+	memset(t, 0, sizeof *t);
+	t->coro = (coro_t *)((char *)t + task_coro_offset());
+	int rc = coro_init(t->coro, fn, arg, opts);
 	if (rc)
 		goto fail;
 	future__init(&t->fut, l, &task_ops);
@@ -118,7 +128,7 @@ fail:
 static void task_finish(task_t *t, int rc, void *value)
 {
 	loop__task_remove(t->fut.loop, &t->link);
-	coro_free(t->coro);
+	coro_fini(t->coro);
 	t->coro = NULL;
 	if (rc == CORO_RETURNED)
 		future_set_result(&t->fut, value);
