@@ -138,7 +138,9 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/crawld/crawld.conf || \
 		install -m 0644 config/crawld.conf $(DESTDIR)$(SYSCONFDIR)/crawld/crawld.conf
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
-	install -m 0644 systemd/crawld.service systemd/crawld.socket $(DESTDIR)$(UNITDIR)/
+	sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/crawld.service >$(DESTDIR)$(UNITDIR)/crawld.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/crawld.service
+	install -m 0644 systemd/crawld.socket $(DESTDIR)$(UNITDIR)/
 	install -m 0644 systemd/crawld.sysusers $(DESTDIR)$(SYSUSERSDIR)/crawld.conf
 	install -m 0644 systemd/crawld.tmpfiles $(DESTDIR)$(TMPFILESDIR)/crawld.conf
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8

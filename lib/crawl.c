@@ -1,0 +1,808 @@
+/* crawl.c - the crawl engine: pump, page tasks, robots, results. */
+#include "crawl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontier.h"
+#include "links.h"
+#include "pipeline.h"
+#include "robots.h"
+#include "seen.h"
+#include "task.h"
+#include "url.h"
+
+enum { ROBOTS_UNKNOWN, ROBOTS_FETCHING, ROBOTS_KNOWN };
+#define ROBOTS_RETRY_S 60.0 /* a 5xx/unreachable robots.txt disallows this long */
+
+struct host_state {
+	struct robots *robots;
+	int robots_state;
+	struct crawl *crawl;
+	struct frontier_host *fh;
+};
+
+/* One page being fetched: the argument of its task. */
+struct page_job {
+	struct crawl *crawl;
+	struct frontier_item item;
+	struct frontier_host *host;
+	task_t *task;
+	struct page_job *prev, *next;
+	unsigned nlinks;
+};
+
+struct crawl {
+	loop_t *loop;
+	struct fetcher *fetcher;
+	struct crawl_spec spec;
+	char **strings; /* owned copies behind spec's pointers */
+	size_t nstrings;
+	int *retry_statuses;
+	struct crawl_callbacks cb;
+	struct frontier *fr;
+	struct seen *seen;
+	struct url_scope *scope;
+	struct pipeline *pipe;
+	future_t *done;
+	struct loop_timer pump_timer;
+	struct page_job *jobs; /* in flight */
+	int inflight, robots_inflight;
+	long dispatched;
+	uint32_t *depth_open; /* queued + in flight, per depth */
+	unsigned batch_depth;
+	size_t batch_count;
+	uint64_t started;
+	struct crawl_stats st;
+	enum crawl_state state;
+	int restored;
+};
+
+static void pump(struct crawl *c);
+
+static const int default_retry[] = {429, 500, 502, 503, 504};
+
+void crawl_spec_init(struct crawl_spec *s)
+{
+	memset(s, 0, sizeof *s);
+	s->max_depth = 3;
+	s->max_pages = 10000;
+	s->concurrency = 64;
+	s->per_host = 4;
+	s->obey_robots = 1;
+	s->user_agent = "crawld/0.1";
+	s->retries = 2;
+	s->backoff = 0.5;
+	s->retry_statuses = default_retry;
+	s->nretry_statuses = sizeof default_retry / sizeof default_retry[0];
+	s->timeout = 30;
+	s->connect_timeout = 10;
+	s->max_body = 10u << 20;
+}
+
+const char *crawl_state_name(enum crawl_state s)
+{
+	static const char *const names[] = {"idle", "running", "paused", "done", "cancelled"};
+	return (unsigned)s < 5 ? names[s] : "unknown";
+}
+
+int crawl_sort_parse(const char *name, enum crawl_sort *out)
+{
+	static const char *const names[] = {"url", "status", "time", "size"};
+	for (int i = 0; i < 4; i++) {
+		if (strcmp(name, names[i]) == 0) {
+			*out = (enum crawl_sort)i;
+			return 0;
+		}
+	}
+	return CRAWL_EINVAL;
+}
+
+/* ---- spec copy and validation ---- */
+
+/* Every copy the spec points at is tracked here and freed with the crawl. */
+static void *track(struct crawl *c, void *p)
+{
+	if (!p)
+		return NULL;
+	char **v = realloc(c->strings, (c->nstrings + 1) * sizeof *v);
+	if (!v) {
+		free(p);
+		return NULL;
+	}
+	c->strings = v;
+	v[c->nstrings++] = p;
+	return p;
+}
+
+static int copy_list(struct crawl *c, const char *const **list, size_t n)
+{
+	if (!n) {
+		*list = NULL;
+		return 0;
+	}
+	const char **v = track(c, calloc(n, sizeof *v));
+	if (!v)
+		return CRAWL_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (!(v[i] = track(c, strdup((*list)[i]))))
+			return CRAWL_ENOMEM;
+	*list = v;
+	return 0;
+}
+
+static int copy_spec(struct crawl *c, const struct crawl_spec *in)
+{
+	struct crawl_spec *s = &c->spec;
+	*s = *in;
+	if (copy_list(c, &s->seeds, s->nseeds) || copy_list(c, &s->domains, s->ndomains) ||
+	    copy_list(c, &s->include, s->ninclude) || copy_list(c, &s->exclude, s->nexclude))
+		return CRAWL_ENOMEM;
+	if (s->user_agent && !(s->user_agent = track(c, strdup(s->user_agent))))
+		return CRAWL_ENOMEM;
+	if (s->nretry_statuses) {
+		int *r = track(c, malloc(s->nretry_statuses * sizeof *r));
+		if (!r)
+			return CRAWL_ENOMEM;
+		memcpy(r, in->retry_statuses, s->nretry_statuses * sizeof *r);
+		s->retry_statuses = r;
+	}
+	return 0;
+}
+
+static int check_spec(const struct crawl_spec *s, char *err, size_t len)
+{
+	const char *what = NULL;
+	if (s->nseeds == 0)
+		what = "at least one seed URL is required";
+	else if (s->max_depth < 0 || s->max_depth > 1000)
+		what = "depth must be from 0 to 1000";
+	else if (s->max_pages < 0 || s->max_bytes < 0)
+		what = "max pages and max bytes must not be negative";
+	else if (s->concurrency < 1 || s->concurrency > 100000)
+		what = "concurrency must be from 1 to 100000";
+	else if (s->per_host < 1 || s->per_host > s->concurrency)
+		what = "per-host concurrency must be from 1 to the total concurrency";
+	else if (!(s->delay >= 0) || !(s->backoff >= 0) || !(s->timeout > 0))
+		what = "delay and backoff must not be negative, timeout must be positive";
+	else if (s->retries < 0 || s->retries > 20)
+		what = "retries must be from 0 to 20";
+	if (!what)
+		return 0;
+	snprintf(err, len, "%s", what);
+	return CRAWL_EINVAL;
+}
+
+static int build_scope(struct crawl *c, char *err, size_t len)
+{
+	const struct crawl_spec *s = &c->spec;
+	int rc = url_scope_new(&c->scope);
+	for (size_t i = 0; rc == 0 && i < s->ndomains; i++)
+		rc = url_scope_add_domain(c->scope, s->domains[i]);
+	for (size_t i = 0; rc == 0 && i < s->nseeds; i++) {
+		char host[URL_HOST_MAX];
+		rc = url_host(s->seeds[i], host, sizeof host);
+		if (rc) {
+			snprintf(err, len, "bad seed URL '%s': %s", s->seeds[i], crawl_strerror(rc));
+			return rc;
+		}
+		if (!s->ndomains)
+			rc = url_scope_add_domain(c->scope, host);
+	}
+	for (size_t i = 0; rc == 0 && i < s->ninclude; i++)
+		if ((rc = url_scope_add_include(c->scope, s->include[i])))
+			snprintf(err, len, "bad include pattern '%s'", s->include[i]);
+	for (size_t i = 0; rc == 0 && i < s->nexclude; i++)
+		if ((rc = url_scope_add_exclude(c->scope, s->exclude[i])))
+			snprintf(err, len, "bad exclude pattern '%s'", s->exclude[i]);
+	return rc;
+}
+
+/* ---- results and sorted batches ---- */
+
+static void result_free(void *p)
+{
+	free(p);
+}
+
+/* One allocation: the record, then its strings. */
+static struct crawl_result *result_copy(const struct crawl_result *r)
+{
+	const char *s[5] = {r->url, r->final_url, r->referrer, r->content_type, r->error_msg};
+	size_t len[5], total = sizeof *r;
+	for (int i = 0; i < 5; i++)
+		total += (len[i] = s[i] ? strlen(s[i]) + 1 : 0);
+	struct crawl_result *o = malloc(total);
+	if (!o)
+		return NULL;
+	*o = *r;
+	char *p = (char *)(o + 1);
+	const char **dst[5] = {&o->url, &o->final_url, &o->referrer, &o->content_type, &o->error_msg};
+	for (int i = 0; i < 5; i++) {
+		*dst[i] = s[i] ? memcpy(p, s[i], len[i]) : NULL;
+		p += len[i];
+	}
+	return o;
+}
+
+static int cmp_result(const void *a, const void *b, void *ctx)
+{
+	const struct crawl_result *x = a, *y = b;
+	enum crawl_sort key = *(const enum crawl_sort *)ctx;
+	int d = 0;
+	if (key == CRAWL_SORT_STATUS)
+		d = (x->status > y->status) - (x->status < y->status);
+	else if (key == CRAWL_SORT_TIME)
+		d = (x->fetch_ms > y->fetch_ms) - (x->fetch_ms < y->fetch_ms);
+	else if (key == CRAWL_SORT_SIZE)
+		d = (x->bytes > y->bytes) - (x->bytes < y->bytes);
+	return d ? d : strcmp(x->url, y->url);
+}
+
+static void emit_batch(void *arg, struct pipeline_batch *b)
+{
+	struct crawl *c = arg;
+	if (c->cb.batch && b->count)
+		c->cb.batch(c->cb.arg, (const struct crawl_result *const *)b->items, b->count);
+	for (size_t i = 0; i < b->count; i++)
+		result_free(b->items[i]);
+	pipeline_batch_free(b);
+}
+
+/* A depth level's batch closes once no URL of that depth or less is open. */
+static void maybe_end_batches(struct crawl *c)
+{
+	if (c->spec.batch_size) {
+		if (c->batch_count >= c->spec.batch_size) {
+			pipeline_end_batch(c->pipe);
+			c->batch_count = 0;
+		}
+		return;
+	}
+	while (c->batch_depth <= (unsigned)c->spec.max_depth && !c->depth_open[c->batch_depth]) {
+		if (pipeline_pending(c->pipe))
+			pipeline_end_batch(c->pipe);
+		c->batch_count = 0;
+		c->batch_depth++;
+		if (c->batch_depth <= (unsigned)c->spec.max_depth &&
+		    c->depth_open[c->batch_depth] == 0 && c->inflight == 0 &&
+		    frontier_queued(c->fr) == 0)
+			continue;
+		break;
+	}
+}
+
+static void record(struct crawl *c, const struct crawl_result *r)
+{
+	if (r->error || r->status >= 400)
+		c->st.errors++;
+	else
+		c->st.pages++;
+	c->st.bytes += r->bytes;
+	c->st.links += r->links;
+	if (c->cb.page)
+		c->cb.page(c->cb.arg, r);
+	struct crawl_result *copy = result_copy(r);
+	if (copy && pipeline_send(c->pipe, copy) == 0)
+		c->batch_count++;
+	else
+		free(copy);
+	if (r->depth <= (unsigned)c->spec.max_depth && c->depth_open[r->depth])
+		c->depth_open[r->depth]--;
+	maybe_end_batches(c);
+}
+
+/* ---- queueing ---- */
+
+static int host_for(struct crawl *c, const char *url, struct frontier_host **out)
+{
+	char key[URL_HOST_MAX];
+	int rc = url_host(url, key, sizeof key);
+	if (rc)
+		return rc;
+	rc = frontier_host(c->fr, key, out);
+	if (rc || (*out)->data)
+		return rc;
+	struct host_state *hs = calloc(1, sizeof *hs);
+	if (!hs)
+		return CRAWL_ENOMEM;
+	hs->crawl = c;
+	hs->fh = *out;
+	(*out)->data = hs;
+	(*out)->delay_ns = (uint64_t)(c->spec.delay * 1e9);
+	(*out)->ready = !c->spec.obey_robots;
+	return 0;
+}
+
+static int push_url(void *arg, const char *url, const char *referrer, unsigned depth,
+		    unsigned attempt)
+{
+	struct crawl *c = arg;
+	struct frontier_host *h;
+	int rc = host_for(c, url, &h);
+	if (rc == 0)
+		rc = frontier_push(c->fr, h, url, referrer, depth, attempt);
+	if (rc == 0 && depth <= (unsigned)c->spec.max_depth)
+		c->depth_open[depth]++;
+	return rc;
+}
+
+/* A normalised URL enters the frontier once, if in scope and depth. */
+static int enqueue(struct crawl *c, const char *url, const char *referrer, unsigned depth)
+{
+	if (depth > (unsigned)c->spec.max_depth || !url_scope_allows(c->scope, url))
+		return 0;
+	int rc = seen_add(c->seen, url, strlen(url));
+	if (rc <= 0)
+		return rc;
+	return push_url(c, url, referrer, depth, 0);
+}
+
+/* ---- page tasks ---- */
+
+static int link_found(void *arg, const char *url)
+{
+	struct page_job *j = arg;
+	j->nlinks++;
+	return enqueue(j->crawl, url, j->item.url, j->item.depth + 1) < 0 ? -1 : 0;
+}
+
+static int is_retry_status(const struct crawl *c, int status)
+{
+	for (size_t i = 0; i < c->spec.nretry_statuses; i++)
+		if (c->spec.retry_statuses[i] == status)
+			return 1;
+	return 0;
+}
+
+static int is_retry_error(int err)
+{
+	return err == CRAWL_ETIMEDOUT || err == CRAWL_ECONNECT || err == CRAWL_ERESET ||
+	       err == CRAWL_ECONNREFUSED || err == CRAWL_EHTTP;
+}
+
+static void fill_opts(const struct crawl *c, struct fetch_opts *o)
+{
+	fetch_opts_init(o);
+	o->timeout = c->spec.timeout;
+	o->connect_timeout = c->spec.connect_timeout;
+	if (c->spec.user_agent)
+		o->user_agent = c->spec.user_agent;
+	if (c->spec.max_body)
+		o->max_body = c->spec.max_body;
+	o->allow_private = c->spec.allow_private;
+	o->simweb = c->spec.simweb;
+}
+
+static int extract_links(struct page_job *j, const struct fetch_response *resp)
+{
+	struct links *lx = NULL;
+	const char *base = resp->final_url ? resp->final_url : j->item.url;
+	int rc = links_new(&lx, base, link_found, j);
+	if (rc == 0)
+		rc = links_feed(lx, resp->body, resp->body_len);
+	if (rc == 0)
+		rc = links_finish(lx);
+	links_free(lx);
+	return rc;
+}
+
+static int robots_allows(struct page_job *j)
+{
+	struct host_state *hs = j->host->data;
+	if (!hs->robots)
+		return 1;
+	const char *p = strstr(j->item.url, "://");
+	p = p ? strchr(p + 3, '/') : NULL;
+	return robots_allowed(hs->robots, p ? p : "/");
+}
+
+/* Fetches with retries; the response (if any) stays owned by *fut. */
+static int fetch_page(struct page_job *j, future_t **fut, struct fetch_response **resp)
+{
+	struct crawl *c = j->crawl;
+	struct fetch_opts o;
+	fill_opts(c, &o);
+	for (;;) {
+		o.attempt = j->item.attempt;
+		int rc = fetch(c->fetcher, j->item.url, &o, fut);
+		if (rc == 0)
+			rc = task_await(*fut, (void **)resp);
+		int status = rc == 0 ? (int)(*resp)->status : 0;
+		int again = rc ? is_retry_error(rc) : is_retry_status(c, status);
+		if (!again || j->item.attempt >= (unsigned)c->spec.retries || rc == CRAWL_ECANCELLED)
+			return rc;
+		future_unref(*fut);
+		*fut = NULL;
+		c->st.retries++;
+		double wait = c->spec.backoff * (double)(1u << j->item.attempt);
+		j->item.attempt++;
+		if ((rc = task_sleep(wait)) != 0)
+			return rc;
+	}
+}
+
+static void job_unlink(struct crawl *c, struct page_job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else
+		c->jobs = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+}
+
+static int page_task(void *arg, void **result)
+{
+	struct page_job *j = arg;
+	struct crawl *c = j->crawl;
+	struct crawl_result r = {.url = j->item.url, .referrer = j->item.referrer,
+				 .depth = j->item.depth};
+	future_t *fut = NULL;
+	struct fetch_response *resp = NULL;
+	uint64_t t0 = loop_update_time(c->loop);
+	int rc = robots_allows(j) ? fetch_page(j, &fut, &resp) : CRAWL_EROBOTS;
+	r.fetch_ms = (double)(loop_update_time(c->loop) - t0) / 1e6;
+	r.attempts = j->item.attempt + 1;
+	if (rc == CRAWL_EROBOTS)
+		c->st.robots_blocked++;
+	if (rc == 0) {
+		r.status = (int)resp->status;
+		r.final_url = resp->final_url;
+		r.content_type = resp->content_type;
+		r.bytes = resp->body_len;
+		if (resp->status == 200 && resp->content_type &&
+		    strstr(resp->content_type, "html"))
+			extract_links(j, resp);
+		r.links = j->nlinks;
+	} else {
+		const struct fetch_response *fr = fut ? fetch_response_of(fut) : NULL;
+		r.error = rc;
+		r.error_msg = fr && fr->message ? fr->message : crawl_strerror(rc);
+		if (fr)
+			r.status = (int)fr->status;
+	}
+	if (rc != CRAWL_ECANCELLED || c->state != CRAWL_CANCELLED)
+		record(c, &r);
+	future_unref(fut);
+	frontier_done(c->fr, j->host);
+	job_unlink(c, j);
+	c->inflight--;
+	frontier_item_clear(&j->item);
+	task_unref(j->task);
+	free(j);
+	pump(c);
+	*result = NULL;
+	return 0;
+}
+
+/* ---- robots.txt, once per host ---- */
+
+static void robots_set(struct host_state *hs, struct robots *r)
+{
+	struct crawl *c = hs->crawl;
+	robots_free(hs->robots);
+	hs->robots = r;
+	hs->robots_state = ROBOTS_KNOWN;
+	double d = r ? robots_crawl_delay(r) : -1;
+	if (d > c->spec.delay)
+		hs->fh->delay_ns = (uint64_t)(d * 1e9);
+	hs->fh->ready = 1;
+}
+
+/* RFC 9309: 2xx parse; 4xx allow all; 5xx or unreachable disallow all. */
+static struct robots *robots_from(const struct crawl *c, int rc, const struct fetch_response *resp)
+{
+	struct robots *r = NULL;
+	if (rc == 0 && resp->status >= 200 && resp->status < 300)
+		robots_parse(resp->body ? resp->body : "", resp->body_len, c->spec.user_agent, &r);
+	else if (rc == 0 && resp->status >= 400 && resp->status < 500)
+		robots_new_allow_all(&r);
+	else
+		robots_new_disallow_all(&r);
+	return r;
+}
+
+static int robots_task(void *arg, void **result)
+{
+	struct host_state *hs = arg;
+	struct crawl *c = hs->crawl;
+	char url[URL_HOST_MAX + 32];
+	const char *scheme = strncmp(c->spec.seeds[0], "sim:", 4) == 0 ? "sim" : "http";
+	snprintf(url, sizeof url, "%s://%s/robots.txt", scheme, hs->fh->key);
+	struct fetch_opts o;
+	fill_opts(c, &o);
+	future_t *fut = NULL;
+	struct fetch_response *resp = NULL;
+	int rc = fetch(c->fetcher, url, &o, &fut);
+	if (rc == 0)
+		rc = task_await(fut, (void **)&resp);
+	if (rc != CRAWL_ECANCELLED)
+		robots_set(hs, robots_from(c, rc, resp));
+	future_unref(fut);
+	c->robots_inflight--;
+	pump(c);
+	*result = NULL;
+	return 0;
+}
+
+static void start_robots(void *arg, struct frontier_host *h)
+{
+	struct crawl *c = arg;
+	struct host_state *hs = h->data;
+	task_t *t;
+	if (!hs || hs->robots_state != ROBOTS_UNKNOWN || c->state != CRAWL_RUNNING)
+		return;
+	hs->robots_state = ROBOTS_FETCHING;
+	if (task_create(c->loop, robots_task, hs, NULL, &t) != 0) {
+		robots_set(hs, NULL); /* cannot ask: fetch without rules */
+		return;
+	}
+	c->robots_inflight++;
+	task_unref(t);
+}
+
+/* ---- the pump ---- */
+
+static int limits_reached(const struct crawl *c)
+{
+	return (c->spec.max_pages && c->dispatched >= c->spec.max_pages) ||
+	       (c->spec.max_bytes && (long long)c->st.bytes >= c->spec.max_bytes);
+}
+
+static void finish(struct crawl *c, enum crawl_state end)
+{
+	if (c->state == CRAWL_DONE || (c->state == CRAWL_CANCELLED && future_done(c->done)))
+		return;
+	c->state = end;
+	loop_timer_stop(c->loop, &c->pump_timer);
+	pipeline_finish(c->pipe);
+	crawl_stats(c, &c->st);
+	if (c->cb.done)
+		c->cb.done(c->cb.arg, &c->st, end);
+	future_set_result(c->done, c);
+}
+
+static int dispatch(struct crawl *c, struct frontier_item *it, struct frontier_host *h)
+{
+	struct page_job *j = calloc(1, sizeof *j);
+	if (!j)
+		return CRAWL_ENOMEM;
+	j->crawl = c;
+	j->item = *it;
+	j->host = h;
+	int rc = task_create(c->loop, page_task, j, NULL, &j->task);
+	if (rc) {
+		free(j);
+		return rc;
+	}
+	j->next = c->jobs;
+	if (c->jobs)
+		c->jobs->prev = j;
+	c->jobs = j;
+	c->inflight++;
+	c->dispatched++;
+	return 0;
+}
+
+static void pump(struct crawl *c)
+{
+	if (c->state == CRAWL_RUNNING) {
+		if (c->spec.obey_robots)
+			frontier_each_host(c->fr, start_robots, c);
+		uint64_t wake = 0, now = loop_update_time(c->loop);
+		struct frontier_item it;
+		struct frontier_host *h;
+		while (c->inflight < c->spec.concurrency && !limits_reached(c) &&
+		       frontier_next(c->fr, now, &it, &h, &wake) == 1) {
+			if (dispatch(c, &it, h) != 0) {
+				frontier_done(c->fr, h);
+				frontier_item_clear(&it);
+				break;
+			}
+		}
+		if (wake && !limits_reached(c))
+			loop_timer_at(c->loop, &c->pump_timer, wake);
+	}
+	int idle = c->inflight == 0 && c->robots_inflight == 0;
+	if (idle && c->state == CRAWL_CANCELLED)
+		finish(c, CRAWL_CANCELLED);
+	else if (idle && c->state == CRAWL_RUNNING &&
+		 (frontier_queued(c->fr) == 0 || limits_reached(c)))
+		finish(c, CRAWL_DONE);
+}
+
+static void pump_cb(void *arg)
+{
+	pump(arg);
+}
+
+/* ---- the job's API ---- */
+
+static void host_state_free(void *arg, struct frontier_host *h)
+{
+	(void)arg;
+	struct host_state *hs = h->data;
+	if (hs)
+		robots_free(hs->robots);
+	free(hs);
+	h->data = NULL;
+}
+
+void crawl_free(struct crawl *c)
+{
+	if (!c)
+		return;
+	for (struct page_job *j = c->jobs; j; j = j->next)
+		task_cancel(j->task); /* their ends run on the loop; see crawl.h */
+	loop_timer_stop(c->loop, &c->pump_timer);
+	pipeline_free(c->pipe);
+	if (c->fr)
+		frontier_each_host(c->fr, host_state_free, NULL);
+	frontier_free(c->fr);
+	seen_free(c->seen);
+	url_scope_free(c->scope);
+	future_unref(c->done);
+	for (size_t i = 0; i < c->nstrings; i++)
+		free(c->strings[i]);
+	free(c->strings);
+	free(c->depth_open);
+	free(c);
+}
+
+static int crawl_alloc(struct crawl *c)
+{
+	int rc = frontier_new(&c->fr, c->spec.per_host);
+	if (rc == 0)
+		rc = seen_new(&c->seen, 1024);
+	if (rc == 0)
+		rc = future_new(c->loop, &c->done);
+	if (rc == 0)
+		rc = pipeline_new_opts(&c->pipe, cmp_result, &c->spec.sort_by, emit_batch, c,
+				       &(struct coro_opts){.shared = -1});
+	if (rc == 0 && !(c->depth_open = calloc((size_t)c->spec.max_depth + 2, sizeof(uint32_t))))
+		rc = CRAWL_ENOMEM;
+	return rc;
+}
+
+int crawl_new(struct crawl **out, loop_t *l, struct fetcher *f, const struct crawl_spec *spec,
+	      const struct crawl_callbacks *cb, char *err, size_t errlen)
+{
+	int rc = check_spec(spec, err, errlen);
+	if (rc)
+		return rc;
+	struct crawl *c = calloc(1, sizeof *c);
+	if (!c)
+		return CRAWL_ENOMEM;
+	c->loop = l;
+	c->fetcher = f;
+	if (cb)
+		c->cb = *cb;
+	loop_timer_init(&c->pump_timer, pump_cb, c);
+	rc = copy_spec(c, spec);
+	if (rc == 0)
+		rc = build_scope(c, err, errlen);
+	if (rc == 0)
+		rc = crawl_alloc(c);
+	if (rc) {
+		if (rc == CRAWL_ENOMEM)
+			snprintf(err, errlen, "out of memory");
+		crawl_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+int crawl_start(struct crawl *c)
+{
+	if (c->state != CRAWL_IDLE)
+		return CRAWL_EBUSY;
+	c->state = CRAWL_RUNNING;
+	c->started = loop_update_time(c->loop);
+	for (size_t i = 0; !c->restored && i < c->spec.nseeds; i++) {
+		char *u = NULL;
+		int rc = url_normalize(c->spec.seeds[i], &u);
+		if (rc == 0)
+			rc = enqueue(c, u, NULL, 0);
+		free(u);
+		if (rc < 0)
+			return rc;
+	}
+	loop_timer_soon(c->loop, &c->pump_timer);
+	return 0;
+}
+
+int crawl_pause(struct crawl *c)
+{
+	if (c->state != CRAWL_RUNNING)
+		return CRAWL_EINVAL;
+	c->state = CRAWL_PAUSED;
+	loop_timer_stop(c->loop, &c->pump_timer);
+	return 0;
+}
+
+int crawl_resume(struct crawl *c)
+{
+	if (c->state != CRAWL_PAUSED)
+		return CRAWL_EINVAL;
+	c->state = CRAWL_RUNNING;
+	loop_timer_soon(c->loop, &c->pump_timer);
+	return 0;
+}
+
+int crawl_cancel(struct crawl *c)
+{
+	if (c->state == CRAWL_DONE || c->state == CRAWL_CANCELLED)
+		return CRAWL_EDONE;
+	c->state = CRAWL_CANCELLED;
+	for (struct page_job *j = c->jobs; j; j = j->next)
+		task_cancel(j->task);
+	loop_timer_soon(c->loop, &c->pump_timer);
+	return 0;
+}
+
+enum crawl_state crawl_state(const struct crawl *c)
+{
+	return c->state;
+}
+
+void crawl_stats(const struct crawl *c, struct crawl_stats *st)
+{
+	*st = c->st;
+	st->queued = frontier_queued(c->fr);
+	st->in_flight = (uint64_t)c->inflight;
+	st->seen = seen_count(c->seen);
+	st->elapsed = c->started ? (double)(loop_now(c->loop) - c->started) / 1e9 : 0;
+}
+
+future_t *crawl_future(struct crawl *c)
+{
+	return c->done;
+}
+
+int crawl_save(const struct crawl *c, char **frontier, size_t *flen, void **seen, size_t *slen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = frontier_save(c->fr, &buf, &len);
+	if (rc)
+		return rc;
+	/* In-flight URLs go back to the queue: re-fetched after a restore. */
+	FILE *m = open_memstream(frontier, flen);
+	if (!m) {
+		free(buf);
+		return CRAWL_ENOMEM;
+	}
+	fwrite(buf, 1, len, m);
+	for (const struct page_job *j = c->jobs; j; j = j->next)
+		fprintf(m, "%u\t0\t%s\t%s\n", j->item.depth, j->item.url,
+			j->item.referrer ? j->item.referrer : "");
+	free(buf);
+	if (fclose(m) != 0)
+		return CRAWL_ENOMEM;
+	rc = seen_save_buf(c->seen, seen, slen);
+	if (rc) {
+		free(*frontier);
+		*frontier = NULL;
+	}
+	return rc;
+}
+
+int crawl_restore(struct crawl *c, const char *frontier, size_t flen, const void *seen,
+		  size_t slen)
+{
+	if (c->state != CRAWL_IDLE || c->restored)
+		return CRAWL_EBUSY;
+	struct seen *s = NULL;
+	int rc = seen_load_buf(&s, seen, slen);
+	if (rc)
+		return rc;
+	seen_free(c->seen);
+	c->seen = s;
+	rc = frontier_parse(frontier, flen, push_url, c);
+	if (rc == 0)
+		c->restored = 1;
+	return rc;
+}
