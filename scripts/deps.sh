@@ -3,7 +3,8 @@
 # Usage: scripts/deps.sh [build|bench|systemd]   (default: build)
 set -eu
 build="pkg-config gcc make libevent-dev libcurl4-openssl-dev libcmocka-dev \
-libsystemd-dev libsqlite3-dev libjansson-dev libinih-dev libxml2-dev liburiparser-dev"
+libsystemd-dev libsqlite3-dev libjansson-dev libinih-dev libxml2-dev liburiparser-dev \
+zlib1g-dev groff-base man-db"
 bench="nginx wrk golang-go python3 python3-aiohttp python3-scrapy wget2"
 systemd="systemd"
 case "${1:-build}" in
