@@ -46,10 +46,10 @@ done
 echo "== crawld is running (pid $pids, state in $demo)"
 
 if [ "$mode" = sim ]; then
-	spec="hosts=10,pages=20000,links=10,latency=uniform:1:50,offsite=0.01,broken=0.01"
+	spec="hosts=10,pages=5000,links=10,latency=uniform:1:50,offsite=0.01,broken=0.01"
 	echo "== submitting a crawl of a simulated web: $spec"
-	id=$("$build/crawlctl" submit sim://h0.sim/ --sim "$spec" --depth 20 --max-pages 200000 \
-		--concurrency 1000 --per-host 100) || exit 1
+	id=$("$build/crawlctl" submit sim://h0.sim/ --sim "$spec" --domain sim --depth 20 \
+		--max-pages 200000 --concurrency 1000 --per-host 100) || exit 1
 else
 	"$build/testserver" --port-file "$demo/port" --pages 2000 --links 10 --max-seconds 600 \
 		>"$demo/testserver.out" 2>&1 &
@@ -72,6 +72,6 @@ echo "== crawlctl status $id"
 echo "== crawlctl results $id --sort-by time (slowest 10)"
 "$build/crawlctl" results "$id" --sort-by time | tail -n 10
 echo "== results file: $demo/state/job-$id.jsonl ($(wc -l <"$demo/state/job-$id.jsonl") lines)"
-echo "== crawlctl logs --job $id --level info"
-"$build/crawlctl" logs --job "$id" --level info | tail -n 15
+echo "== crawlctl logs --job $id --level notice"
+"$build/crawlctl" logs --job "$id" --level notice | tail -n 15
 echo "== stopping"
