@@ -34,6 +34,7 @@ struct job {
 	int64_t seq;
 	double created;
 	uint64_t pages, errors, bytes;
+	double elapsed; /* of a finished crawl (its crawl object is gone) */
 	char *error;
 	struct job *next;
 };
@@ -320,6 +321,7 @@ static void on_done(void *arg, const struct crawl_stats *st, enum crawl_state en
 	struct jobs *js = j->js;
 	if (js->draining)
 		return; /* stopped for shutdown: stays running in the store */
+	j->elapsed = st->elapsed;
 	set_state(j, end == CRAWL_CANCELLED ? J_CANCELLED : J_DONE, NULL);
 	store_checkpoint_put(js->env.store, j->id, "", 0, "", 0, j->seq);
 	txn_commit(js);
@@ -620,6 +622,8 @@ static json_t *job_json(const struct job *j)
 	struct crawl_stats st = {0};
 	if (j->crawl)
 		crawl_stats(j->crawl, &st);
+	if (j->elapsed > 0)
+		st.elapsed = j->elapsed;
 	double rate = st.elapsed > 0 ? (double)j->pages / st.elapsed : 0;
 	return json_pack("{s:I, s:s, s:i, s:O?, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:s?}", "job",
 			 (json_int_t)j->id, "state", jstate_names[j->state], "priority",
