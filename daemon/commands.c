@@ -144,16 +144,15 @@ static void cmd_results(void *arg, struct control_conn *c, json_t *id, json_t *a
 {
 	struct commands_ctx *x = arg;
 	int64_t job;
-	const char *sort = "url";
 	struct jobs_err e = {0};
 	if (job_arg(c, id, args, &job) != 0)
 		return;
-	json_t *st = jobs_status(x->jobs, job, &e);
-	if (!st) {
+	/* Without sort_by, the order the job was submitted with. */
+	const char *sort = jobs_sort_by(x->jobs, job, &e);
+	if (!sort) {
 		reply_jobs_err(c, id, &e);
 		return;
 	}
-	json_decref(st);
 	json_t *v = json_object_get(args, "sort_by");
 	if (v)
 		sort = json_is_string(v) ? json_string_value(v) : "";

@@ -640,6 +640,13 @@ json_t *jobs_status(struct jobs *js, int64_t id, struct jobs_err *e)
 	return j ? job_json(j) : NULL;
 }
 
+const char *jobs_sort_by(struct jobs *js, int64_t id, struct jobs_err *e)
+{
+	struct job *j = get_job(js, id, e);
+	const char *s = j ? json_string_value(json_object_get(j->spec, "sort_by")) : NULL;
+	return j && !s ? js->env.cfg->crawl.sort_by : s;
+}
+
 json_t *jobs_list(struct jobs *js)
 {
 	json_t *a = json_array();

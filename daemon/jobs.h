@@ -58,6 +58,11 @@ int jobs_cancel(struct jobs *js, int64_t id, struct jobs_err *e);
 /* New references, or NULL with e filled (not_found). */
 json_t *jobs_status(struct jobs *js, int64_t id, struct jobs_err *e);
 json_t *jobs_list(struct jobs *js);
+/* The order a job's results are listed in when a results request names
+ * none: its spec's sort_by, else the configured [crawl] sort_by. Borrowed
+ * (valid until the job is freed or the configuration replaced); NULL with e
+ * filled (not_found) for an unknown job. */
+const char *jobs_sort_by(struct jobs *js, int64_t id, struct jobs_err *e);
 void jobs_counts(const struct jobs *js, int *running, int *queued, double *pages_per_s,
 		 uint64_t *pages_total);
 
