@@ -228,6 +228,42 @@ static int spec_seeds(struct spec_buf *b, struct jobs_err *e)
 	return 0;
 }
 
+/* One list of scope rules; *bad is the index of the first one refused. */
+static int scope_add(struct url_scope *sc, int (*add)(struct url_scope *, const char *),
+		     const char **list, size_t n, size_t *bad)
+{
+	for (*bad = 0; *bad < n; (*bad)++) {
+		int rc = add(sc, list[*bad]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Domains and patterns are compiled here too, not only when the job
+ * starts: a job that submit accepted must not fail later for its spec. */
+static int spec_scope(const struct spec_buf *b, struct jobs_err *e)
+{
+	struct url_scope *sc = NULL;
+	size_t i = 0;
+	const char *key = "domains", *val = "";
+	int rc = url_scope_new(&sc);
+	if (rc == 0 && (rc = scope_add(sc, url_scope_add_domain, b->domains, b->s.ndomains, &i)))
+		val = b->domains[i];
+	else if (rc == 0 && (key = "include") &&
+		 (rc = scope_add(sc, url_scope_add_include, b->include, b->s.ninclude, &i)))
+		val = b->include[i];
+	else if (rc == 0 && (key = "exclude") &&
+		 (rc = scope_add(sc, url_scope_add_exclude, b->exclude, b->s.nexclude, &i)))
+		val = b->exclude[i];
+	url_scope_free(sc);
+	if (rc == CRAWL_EINVAL)
+		return fail(e, "bad_field", "args.%s[%zu]: '%.200s' is not %s", key, i, val,
+			    *key == 'd' ? "a host name"
+					: "a POSIX extended regular expression");
+	return rc ? fail(e, "internal", "out of memory") : 0;
+}
+
 /* Everything a job's args may say, checked before it is accepted. */
 static int spec_parse(const struct crawld_config *cfg, json_t *a, struct spec_buf *b,
 		      struct jobs_err *e)
@@ -254,7 +290,7 @@ static int spec_parse(const struct crawld_config *cfg, json_t *a, struct spec_bu
 		return fail(e, "bad_field",
 			    "args.allow_private: refused (the daemon's [crawl] allow_private is false)");
 	s->allow_private = priv;
-	return spec_seeds(b, e);
+	return spec_seeds(b, e) || spec_scope(b, e) ? CRAWL_EINVAL : 0;
 }
 
 /* ---- a running job's callbacks ---- */
