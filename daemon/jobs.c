@@ -45,6 +45,7 @@ struct jobs {
 	struct loop_timer checkpoint;
 	int in_txn;
 	int draining;
+	int aborted; /* after jobs_abort: nothing more is recorded or saved */
 	void (*drained)(void *arg);
 	void *drained_arg;
 	uint64_t pages_total;
@@ -306,6 +307,11 @@ static void on_page(void *arg, const struct crawl_result *r)
 		.links = (int)r->links, .error = r->error ? r->error_msg : NULL,
 		.error_code = r->error};
 	int inserted = 0;
+	/* After a hard stop the last checkpoint has this URL queued again: a
+	 * result stored now would be committed without the counters and seq
+	 * that go with it. */
+	if (js->aborted)
+		return;
 	txn_open(js);
 	if (store_result_add(js->env.store, j->id, &sr, &inserted) != 0) {
 		dlog(js->env.log, LOG_ERR, j->id, r->url, CRAWL_ESTORE, "cannot store result: %s",
@@ -484,6 +490,10 @@ static void reap(struct jobs *js)
 int jobs_checkpoint(struct jobs *js)
 {
 	int rc = 0;
+	/* Cancelled crawls no longer list the fetches cut short: saving them
+	 * would drop those URLs from the frontier for good. */
+	if (js->aborted)
+		return 0;
 	txn_open(js);
 	for (struct job *j = js->list; j; j = j->next) {
 		if (!j->crawl || (j->state != J_RUNNING && j->state != J_PAUSED))
@@ -523,6 +533,8 @@ static void update_rate(struct jobs *js)
 static void tick(void *arg)
 {
 	struct jobs *js = arg;
+	if (js->aborted)
+		return;
 	reap(js);
 	schedule(js);
 	jobs_checkpoint(js);
@@ -775,6 +787,8 @@ void jobs_drain(struct jobs *js, void (*done)(void *arg), void *arg)
 int jobs_abort(struct jobs *js)
 {
 	int busy = 0;
+	js->aborted = 1;
+	loop_timer_stop(js->env.loop, &js->checkpoint);
 	for (struct job *j = js->list; j; j = j->next) {
 		if (!j->crawl)
 			continue;

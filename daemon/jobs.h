@@ -72,7 +72,9 @@ int jobs_checkpoint(struct jobs *js);
  * flight (or at once). Jobs stay "running" in the store, to resume. */
 void jobs_drain(struct jobs *js, void (*done)(void *arg), void *arg);
 /* Hard stop after drain: cancels every crawl; returns how many still have
- * fetches in flight (run the loop a little until 0). */
+ * fetches in flight (run the loop a little until 0). From then on nothing
+ * is recorded or checkpointed: the last checkpoint (taken by the drain or
+ * by the caller before) is what a restart continues from. */
 int jobs_abort(struct jobs *js);
 void jobs_set_config(struct jobs *js, const struct crawld_config *cfg);
 
