@@ -42,7 +42,8 @@ struct job {
 struct jobs {
 	struct jobs_env env;
 	struct job *list; /* in id order */
-	struct loop_timer checkpoint;
+	struct loop_timer checkpoint; /* periodic: reap, schedule, checkpoint */
+	struct loop_timer sched;      /* soon after a change: reap, schedule */
 	int in_txn;
 	int draining;
 	int aborted; /* after jobs_abort: nothing more is recorded or saved */
@@ -373,7 +374,7 @@ static void on_done(void *arg, const struct crawl_stats *st, enum crawl_state en
 	     (unsigned long long)st->errors, (unsigned long long)st->bytes, st->elapsed);
 	results_file_close(j->rf);
 	j->rf = NULL;
-	loop_timer_soon(js->env.loop, &js->checkpoint); /* reaps the crawl, starts others */
+	loop_timer_soon(js->env.loop, &js->sched); /* reaps the crawl, starts others */
 }
 
 /* ---- starting a job ---- */
@@ -558,6 +559,17 @@ static void tick(void *arg)
 	loop_timer_after(js->env.loop, &js->checkpoint, every);
 }
 
+/* Starting queued jobs does not wait for the next checkpoint, nor bring it
+ * forward: a burst of submits must not checkpoint every running job each. */
+static void sched_tick(void *arg)
+{
+	struct jobs *js = arg;
+	if (js->aborted)
+		return;
+	reap(js);
+	schedule(js);
+}
+
 /* ---- requests ---- */
 
 static struct job *job_add(struct jobs *js, int64_t id, json_t *spec, int priority,
@@ -604,7 +616,7 @@ int jobs_submit(struct jobs *js, json_t *args, int64_t *id, struct jobs_err *e)
 	if (!job_add(js, *id, args, (int)prio, J_QUEUED))
 		return fail(e, "internal", "out of memory");
 	dlog(js->env.log, LOG_INFO, *id, NULL, 0, "job submitted");
-	loop_timer_soon(js->env.loop, &js->checkpoint);
+	loop_timer_soon(js->env.loop, &js->sched);
 	return 0;
 }
 
@@ -643,7 +655,7 @@ int jobs_resume(struct jobs *js, int64_t id, struct jobs_err *e)
 		crawl_resume(j->crawl);
 	set_state(j, j->crawl ? J_RUNNING : J_QUEUED, NULL);
 	txn_commit(js);
-	loop_timer_soon(js->env.loop, &js->checkpoint);
+	loop_timer_soon(js->env.loop, &js->sched);
 	return 0;
 }
 
@@ -724,6 +736,7 @@ int jobs_new(struct jobs **out, const struct jobs_env *env)
 		return CRAWL_ENOMEM;
 	js->env = *env;
 	loop_timer_init(&js->checkpoint, tick, js);
+	loop_timer_init(&js->sched, sched_tick, js);
 	*out = js;
 	return 0;
 }
@@ -789,6 +802,7 @@ int jobs_abort(struct jobs *js)
 	int busy = 0;
 	js->aborted = 1;
 	loop_timer_stop(js->env.loop, &js->checkpoint);
+	loop_timer_stop(js->env.loop, &js->sched);
 	for (struct job *j = js->list; j; j = j->next) {
 		if (!j->crawl)
 			continue;
@@ -802,7 +816,7 @@ int jobs_abort(struct jobs *js)
 void jobs_set_config(struct jobs *js, const struct crawld_config *cfg)
 {
 	js->env.cfg = cfg;
-	loop_timer_soon(js->env.loop, &js->checkpoint);
+	loop_timer_soon(js->env.loop, &js->sched);
 }
 
 void jobs_free(struct jobs *js)
@@ -810,6 +824,7 @@ void jobs_free(struct jobs *js)
 	if (!js)
 		return;
 	loop_timer_stop(js->env.loop, &js->checkpoint);
+	loop_timer_stop(js->env.loop, &js->sched);
 	txn_commit(js);
 	struct job *j = js->list;
 	while (j) {
