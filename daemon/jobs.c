@@ -727,6 +727,28 @@ void jobs_counts(const struct jobs *js, int *running, int *queued, double *pages
 	*pages_total = js->pages_total;
 }
 
+int jobs_total(const struct jobs *js)
+{
+	int n = 0;
+	for (const struct job *j = js->list; j; j = j->next)
+		n++;
+	return n;
+}
+
+json_t *jobs_by_state(const struct jobs *js)
+{
+	json_int_t n[6] = {0};
+	for (const struct job *j = js->list; j; j = j->next)
+		n[j->state]++;
+	json_t *o = json_object();
+	for (int i = 0; o && i < 6; i++)
+		if (json_object_set_new(o, jstate_names[i], json_integer(n[i])) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	return o;
+}
+
 /* ---- life cycle ---- */
 
 int jobs_new(struct jobs **out, const struct jobs_env *env)

@@ -65,6 +65,11 @@ json_t *jobs_list(struct jobs *js);
 const char *jobs_sort_by(struct jobs *js, int64_t id, struct jobs_err *e);
 void jobs_counts(const struct jobs *js, int *running, int *queued, double *pages_per_s,
 		 uint64_t *pages_total);
+/* How many jobs the daemon knows, and a new object counting them by state
+ * ({"queued": 0, "running": 2, ..., "cancelled": 0}, every state present),
+ * or NULL when out of memory. */
+int jobs_total(const struct jobs *js);
+json_t *jobs_by_state(const struct jobs *js);
 
 /* Saves every running job's checkpoint and commits. */
 int jobs_checkpoint(struct jobs *js);
