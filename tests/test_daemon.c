@@ -139,6 +139,35 @@ static const char *check_wait_lines(const char *text, const char *prefix)
 	return last;
 }
 
+/* status (of the daemon) and stats carry the fields docs/protocol.md lists, with one job
+ * done of 200 pages. */
+static void assert_daemon_counters(struct dh_daemon *d)
+{
+	char *out = NULL;
+	assert_int_equal(dh_ctl(d, 0, &out, "--json", "status", NULL), 0);
+	json_t *st = json_loads(out, 0, NULL);
+	free(out);
+	assert_string_equal(json_string_value(json_object_get(st, "version")), "0.1.0");
+	assert_true(json_is_number(json_object_get(st, "uptime")));
+	assert_int_equal(json_integer_value(json_object_get(st, "running")), 0);
+	assert_int_equal(json_integer_value(json_object_get(st, "queued")), 0);
+	assert_int_equal(json_integer_value(json_object_get(st, "jobs")), 1);
+	assert_true(json_integer_value(json_object_get(st, "clients")) >= 1);
+	json_decref(st);
+	assert_int_equal(dh_ctl(d, 0, &out, "--json", "stats", NULL), 0);
+	st = json_loads(out, 0, NULL);
+	free(out);
+	assert_int_equal(json_integer_value(json_object_get(st, "pages_total")), 200);
+	assert_true(json_is_number(json_object_get(st, "pages_per_s")));
+	json_t *jobs = json_object_get(st, "jobs");
+	assert_int_equal(json_integer_value(json_object_get(jobs, "done")), 1);
+	assert_int_equal(json_integer_value(json_object_get(jobs, "running")), 0);
+	assert_true(json_integer_value(json_object_get(st, "rss_bytes")) > 1000000);
+	assert_true(json_integer_value(json_object_get(st, "clients")) >= 1);
+	assert_true(json_is_number(json_object_get(st, "uptime")));
+	json_decref(st);
+}
+
 static void test_submit_wait_results(void **state)
 {
 	struct dh_daemon *d = *state;
@@ -171,6 +200,8 @@ static void test_submit_wait_results(void **state)
 	assert_int_equal(json_integer_value(json_object_get(st, "queued")), 0);
 	assert_int_equal(json_integer_value(json_object_get(st, "in_flight")), 0);
 	json_decref(st);
+
+	assert_daemon_counters(d);
 
 	static const char *const sorts[] = {"url", "status", "time", "size"};
 	for (size_t s = 0; s < 4; s++) {
