@@ -368,10 +368,12 @@ static void on_done(void *arg, const struct crawl_stats *st, enum crawl_state en
 	set_state(j, end == CRAWL_CANCELLED ? J_CANCELLED : J_DONE, NULL);
 	store_checkpoint_put(js->env.store, j->id, "", 0, "", 0, j->seq);
 	txn_commit(js);
+	/* The job's counters, not the crawl's: after a restart the crawl only
+	 * knows what it fetched since. */
 	dlog(js->env.log, LOG_NOTICE, j->id, NULL, 0,
 	     "job %s: %llu pages, %llu errors, %llu bytes in %.2f s",
-	     jstate_names[j->state], (unsigned long long)st->pages,
-	     (unsigned long long)st->errors, (unsigned long long)st->bytes, st->elapsed);
+	     jstate_names[j->state], (unsigned long long)j->pages,
+	     (unsigned long long)j->errors, (unsigned long long)j->bytes, st->elapsed);
 	results_file_close(j->rf);
 	j->rf = NULL;
 	loop_timer_soon(js->env.loop, &js->sched); /* reaps the crawl, starts others */
