@@ -227,6 +227,14 @@ static void test_kill9_recovery(void **state)
 		resumed++;
 	assert_int_equal(resumed, 4);
 	free(out);
+	/* The closing record counts the whole job, not only what its last run fetched. */
+	char done[64];
+	snprintf(done, sizeof done, "job done: %lld pages, %lld errors,",
+		 (long long)dh_job_int(d, id, "pages"), (long long)dh_job_int(d, id, "errors"));
+	assert_int_equal(dh_ctl(d, 0, &out, "logs", "--job", "2", "--grep", "job done", NULL), 0);
+	if (!strstr(out, done))
+		fail_msg("want '%s' in:\n%s", done, out);
+	free(out);
 	/* The uninterrupted job was not disturbed by the crashes. */
 	assert_results_equal(d, ref, want);
 	json_decref(want);
