@@ -168,6 +168,48 @@ static void assert_daemon_counters(struct dh_daemon *d)
 	json_decref(st);
 }
 
+/* crawlctl logs with filters: the job's notices end with its totals; its warnings are
+ * exactly the two failed seeds. */
+static void assert_job_logs(struct dh_daemon *d, const char *base)
+{
+	char *out = NULL;
+	assert_int_equal(dh_ctl(d, 0, &out, "logs", "--job", "1", "--level", "notice", "--json",
+				NULL),
+			 0);
+	json_t *a = dh_json_lines(out), *r;
+	size_t i;
+	free(out);
+	assert_true(json_array_size(a) >= 2);
+	json_array_foreach(a, i, r) {
+		const char *lv = json_string_value(json_object_get(r, "level"));
+		assert_int_equal(json_integer_value(json_object_get(r, "job")), 1);
+		assert_true(strcmp(lv, "notice") == 0 || strcmp(lv, "warning") == 0 ||
+			    strcmp(lv, "error") == 0);
+	}
+	r = json_array_get(a, json_array_size(a) - 1);
+	assert_true(strncmp(json_string_value(json_object_get(r, "message")),
+			    "job done: 200 pages, 2 errors,", 30) == 0);
+	json_decref(a);
+	assert_int_equal(dh_ctl(d, 0, &out, "logs", "--level", "warning", "--json", NULL), 0);
+	a = dh_json_lines(out);
+	free(out);
+	assert_int_equal(json_array_size(a), 2);
+	char url[2][96];
+	snprintf(url[0], sizeof url[0], "%s/status/404", base);
+	snprintf(url[1], sizeof url[1], "%s/status/500", base);
+	json_array_foreach(a, i, r) {
+		const char *u = json_string_value(json_object_get(r, "url"));
+		assert_non_null(u);
+		assert_true(strcmp(u, url[0]) == 0 || strcmp(u, url[1]) == 0);
+	}
+	json_decref(a);
+	assert_int_equal(dh_ctl(d, 0, &out, "logs", "--grep", "status 404", "--json", NULL), 0);
+	a = dh_json_lines(out);
+	free(out);
+	assert_int_equal(json_array_size(a), 1);
+	json_decref(a);
+}
+
 static void test_submit_wait_results(void **state)
 {
 	struct dh_daemon *d = *state;
@@ -224,6 +266,7 @@ static void test_submit_wait_results(void **state)
 	assert_non_null(file);
 	assert_site_urls(file, d->web.base);
 	json_decref(file);
+	assert_job_logs(d, d->web.base);
 	assert_true(dh_stop_clean(d));
 }
 

@@ -445,6 +445,40 @@ static void test_vanishing_clients(void **state)
 	assert_true(dh_stop_clean(d));
 }
 
+/* A follower of job 2's records sees the records of job 2 as they are logged, and none of
+ * job 1's. */
+static void test_logs_follow(void **state)
+{
+	struct dh_daemon *d = *state;
+	struct dh_conn *c = NULL;
+	start(d, NULL);
+	assert_int_equal(dh_conn_open(&c, d->sock), 0);
+	const char *req = "{\"id\":\"f\",\"cmd\":\"logs\",\"args\":{\"follow\":true,\"job\":2}}\n";
+	assert_int_equal(dh_conn_write(c, req, strlen(req)), 0);
+	assert_int_equal(dh_submit(d, "sim://h0.sim/", "--sim", "pages=20", NULL), 1);
+	assert_int_equal(dh_submit(d, "sim://h0.sim/", "--sim", "pages=20", NULL), 2);
+	json_t *r = dh_conn_read(c, 10000, NULL);
+	assert_non_null(r);
+	assert_string_equal(json_string_value(json_object_get(r, "id")), "f");
+	json_t *item = json_object_get(r, "item");
+	assert_int_equal(json_integer_value(json_object_get(item, "job")), 2);
+	assert_string_equal(json_string_value(json_object_get(item, "message")), "job submitted");
+	json_decref(r);
+	int done = 0;
+	for (long long end = dh_now_ms() + WAIT_MS; !done && dh_now_ms() < end;) {
+		r = dh_conn_read(c, 1000, NULL);
+		item = json_object_get(r, "item");
+		if (r)
+			assert_int_equal(json_integer_value(json_object_get(item, "job")), 2);
+		done = r && strncmp(json_string_value(json_object_get(item, "message")),
+				    "job done", 8) == 0;
+		json_decref(r);
+	}
+	assert_true(done);
+	dh_conn_close(c);
+	assert_true(dh_stop_clean(d));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +488,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_vanishing_clients, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_logs_follow, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
