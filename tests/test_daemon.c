@@ -395,6 +395,33 @@ static void test_pause_resume(void **state)
 	assert_true(dh_stop_clean(d));
 }
 
+/* One job at a time: the next to start is the highest priority, then the oldest. */
+static void test_priority(void **state)
+{
+	struct dh_daemon *d = *state;
+	const char *extra[] = {"--set", "limits.max_jobs_running=1", NULL};
+	char *out = NULL;
+	start(d, extra);
+	int64_t a = dh_submit(d, "sim://h0.sim/", "--sim", SLOW_SIM, NULL);
+	assert_true(dh_wait_state(d, a, "running", WAIT_MS));
+	int64_t b = dh_submit(d, "sim://h0.sim/", "--sim", SLOW_SIM, NULL);
+	int64_t c = dh_submit(d, "sim://h0.sim/", "--sim", SLOW_SIM, "--priority", "5", NULL);
+	int64_t e = dh_submit(d, "sim://h0.sim/", "--sim", SLOW_SIM, "--priority", "5", NULL);
+	int64_t f = dh_submit(d, "sim://h0.sim/", "--sim", SLOW_SIM, "--priority", "-3", NULL);
+	const int64_t order[] = {a, c, e, b, f};
+	for (int i = 0; i < 5; i++) {
+		char id[32];
+		assert_true(dh_wait_state(d, order[i], "running", WAIT_MS));
+		for (int k = i + 1; k < 5; k++)
+			assert_true(dh_wait_state(d, order[k], "queued", 1));
+		snprintf(id, sizeof id, "%lld", (long long)order[i]);
+		assert_int_equal(dh_ctl(d, 0, &out, "cancel", id, NULL), 0);
+		free(out);
+		assert_true(dh_wait_state(d, order[i], "cancelled", WAIT_MS));
+	}
+	assert_true(dh_stop_clean(d));
+}
+
 /* ---- crawlctl's errors ---- */
 
 static void ctl_expect(struct dh_daemon *d, int code, const char *text, const char *a0,
@@ -551,6 +578,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_results_default_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sighup_reload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_config, setup, teardown),

@@ -171,6 +171,42 @@ static void test_sigterm_timeout(void **state)
 	assert_true(dh_stop_clean(d));
 }
 
+/* A paused job stays paused across a restart, with its results, and then finishes. */
+static void test_paused_restart(void **state)
+{
+	struct dh_daemon *d = *state;
+	char *out = NULL;
+	assert_int_equal(dh_init(d, NULL), 0);
+	assert_int_equal(dh_start(d), 0);
+	int64_t id = dh_submit(d, "sim://h0.sim/", "--sim",
+			       "pages=300,latency=fixed:10,offsite=0,broken=0", "--depth", "20",
+			       "--concurrency", "4", NULL);
+	assert_true(dh_wait_int(d, id, "pages", 30, WAIT_MS));
+	assert_int_equal(dh_ctl(d, 0, &out, "pause", "1", NULL), 0);
+	free(out);
+	for (long long end = dh_now_ms() + WAIT_MS; dh_now_ms() < end; dh_sleep_ms(5))
+		if (dh_job_int(d, id, "in_flight") == 0)
+			break;
+	int64_t pages = dh_job_int(d, id, "pages");
+	assert_true(dh_stop_clean(d));
+	assert_int_equal(dh_start(d), 0);
+	assert_true(dh_wait_state(d, id, "paused", 10));
+	assert_int_equal(dh_job_int(d, id, "pages"), pages);
+	json_t *a = dh_results(d, id, NULL);
+	assert_int_equal(json_array_size(a), (size_t)pages);
+	json_decref(a);
+	assert_int_equal(dh_ctl(d, 0, &out, "resume", "1", NULL), 0);
+	free(out);
+	assert_true(dh_wait_state(d, id, "done", WAIT_MS));
+	assert_int_equal(dh_job_int(d, id, "pages"), 300);
+	a = dh_results_file(d, id);
+	json_t *m = url_map(a);
+	assert_int_equal(json_object_size(m), 300);
+	json_decref(m);
+	json_decref(a);
+	assert_true(dh_stop_clean(d));
+}
+
 #define SITE "pages=2000,latency=uniform:1:4,offsite=0,broken=0,e404=0.03,seed=7"
 
 static int64_t submit_site(struct dh_daemon *d)
@@ -246,6 +282,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sigterm_drain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sigterm_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_paused_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill9_recovery, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
