@@ -181,10 +181,11 @@ static int submit_all(struct client *cl, int n, const char *sock, const char *sp
 		}
 	}
 	for (int i = 0; i < n; i++) {
-		int len = snprintf(line, sizeof line,
-				   "{\"id\":%d,\"cmd\":\"submit\",\"args\":{\"seeds\":[\"sim://h0.sim/\"],"
-				   "\"sim\":\"%s,seed=%d\",\"depth\":20}}\n",
-				   i, spec, i + 1);
+		int len = snprintf(
+		    line, sizeof line,
+		    "{\"id\":%d,\"cmd\":\"submit\",\"args\":{\"seeds\":[\"sim://h0.sim/\"],"
+		    "\"sim\":\"%s,seed=%d\",\"depth\":20}}\n",
+		    i, spec, i + 1);
 		cl[i].sent = now_s();
 		if (write(cl[i].fd, line, (size_t)len) != len)
 			return -1;
@@ -199,7 +200,7 @@ static double wait_all(const char *sock)
 		json_t *r = call(sock, "{\"id\":1,\"cmd\":\"status\"}\n");
 		json_t *res = json_object_get(r, "result");
 		int idle = res && json_integer_value(json_object_get(res, "running")) == 0 &&
-			   json_integer_value(json_object_get(res, "queued")) == 0;
+		           json_integer_value(json_object_get(res, "queued")) == 0;
 		json_decref(r);
 		if (idle)
 			return now_s();
@@ -214,7 +215,8 @@ static long long count_pages(const char *sock, int *done)
 	long long pages = 0;
 	size_t i;
 	*done = 0;
-	json_array_foreach(json_object_get(json_object_get(r, "result"), "jobs"), i, j) {
+	json_array_foreach(json_object_get(json_object_get(r, "result"), "jobs"), i, j)
+	{
 		pages += json_integer_value(json_object_get(j, "pages"));
 		*done += strcmp(json_string_value(json_object_get(j, "state")), "done") == 0;
 	}
@@ -245,7 +247,7 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
 }
 
 static void report(struct client *cl, int n, int ok, double t0, double t_fin, pid_t pid,
-		   const char *sock)
+                   const char *sock)
 {
 	double *lat = malloc((size_t)n * sizeof *lat), last = t0;
 	int done = 0;
@@ -289,11 +291,11 @@ static int run(const char *bin, int n, const char *spec, int running)
 	double t_fin = wait_all(sock);
 	if (ok != n || t_fin < 0) {
 		fprintf(stderr, "bench_daemon: %d of %d submits accepted, %s\n", ok, n,
-			t_fin < 0 ? "jobs did not finish" : "all finished");
+		        t_fin < 0 ? "jobs did not finish" : "all finished");
 		goto out;
 	}
-	printf("# crawld %s, sim spec \"%s,seed=K\", depth 20, max_jobs_running %s\n", bin,
-	       spec, running > 0 ? "as given" : "default (16)");
+	printf("# crawld %s, sim spec \"%s,seed=K\", depth 20, max_jobs_running %s\n", bin, spec,
+	       running > 0 ? "as given" : "default (16)");
 	printf("max_jobs_running %d\n", running > 0 ? running : 16);
 	report(cl, n, ok, t0, t_fin, pid, sock);
 	rc = 0;
@@ -332,9 +334,10 @@ int main(int argc, char **argv)
 			break;
 	}
 	if (n < 1 || n > MAX_JOBS || running < 0 || running > 10000 || argc % 2 == 0) {
-		fprintf(stderr, "usage: bench_daemon [--jobs 1..%d] [--sim SPEC] [--running 1..10000] "
-				"[--crawld PATH]\n",
-			MAX_JOBS);
+		fprintf(stderr,
+		        "usage: bench_daemon [--jobs 1..%d] [--sim SPEC] [--running 1..10000] "
+		        "[--crawld PATH]\n",
+		        MAX_JOBS);
 		return 2;
 	}
 	struct rlimit rl;

@@ -187,8 +187,8 @@ int dh_errlog_has(const struct dh_daemon *d, const char *text)
 
 int dh_sanitizer_clean(const struct dh_daemon *d)
 {
-	static const char *const marks[] = {"ERROR: AddressSanitizer", "runtime error:",
-					    "LeakSanitizer"};
+	static const char *const marks[] = {"ERROR: AddressSanitizer",
+	                                    "runtime error:", "LeakSanitizer"};
 	char *log = NULL;
 	int clean = 1;
 	if (tfiles_read(d->errlog, &log, NULL) != 0)
@@ -207,7 +207,9 @@ int dh_stop_clean(struct dh_daemon *d)
 	int ok = st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 	if (!ok)
 		fprintf(stderr, "dharness: crawld ended with status %#x (%s)\n", st,
-			st == -1 ? "still running" : WIFSIGNALED(st) ? "signalled" : "exited");
+		        st == -1          ? "still running"
+		        : WIFSIGNALED(st) ? "signalled"
+		                          : "exited");
 	return dh_sanitizer_clean(d) && ok;
 }
 
@@ -229,7 +231,7 @@ int dh_run(const char *const *argv, int merged, char **out)
 	if (ctl)
 		av[0] = ctl;
 	rc = merged ? tfiles_run_merged(av, RUN_MS, out, &status)
-		    : tsupport_run_timeout(av, RUN_MS, out, &status);
+	            : tsupport_run_timeout(av, RUN_MS, out, &status);
 	free(ctl);
 	if (rc != 0 || !WIFEXITED(status))
 		return -1;
@@ -404,7 +406,7 @@ json_t *dh_job_status(const struct dh_daemon *d, int64_t job)
 {
 	char line[128];
 	snprintf(line, sizeof line, "{\"id\":1,\"cmd\":\"status\",\"args\":{\"job\":%lld}}",
-		 (long long)job);
+	         (long long)job);
 	json_t *r = dh_call(d, line);
 	json_t *res = json_incref(json_object_get(r, "result"));
 	json_decref(r);
@@ -438,7 +440,7 @@ int dh_wait_state(const struct dh_daemon *d, int64_t job, const char *state, int
 }
 
 int dh_wait_int(const struct dh_daemon *d, int64_t job, const char *key, int64_t min,
-		int timeout_ms)
+                int timeout_ms)
 {
 	for (long long end = dh_now_ms() + timeout_ms; dh_now_ms() < end; dh_sleep_ms(POLL_MS))
 		if (dh_job_int(d, job, key) >= min)
@@ -486,7 +488,7 @@ json_t *dh_results(const struct dh_daemon *d, int64_t job, const char *sort)
 	char id[32], *out = NULL;
 	snprintf(id, sizeof id, "%lld", (long long)job);
 	int rc = sort ? dh_ctl(d, 0, &out, "results", id, "--json", "--sort-by", sort, NULL)
-		      : dh_ctl(d, 0, &out, "results", id, "--json", NULL);
+	              : dh_ctl(d, 0, &out, "results", id, "--json", NULL);
 	json_t *a = rc == 0 && out ? dh_json_lines(out) : NULL;
 	free(out);
 	return a;

@@ -75,7 +75,7 @@ int dh_run(const char *const *argv, int merged, char **out);
 
 /* "crawlctl --socket D->SOCK arg..." through dh_run; the list of args ends with NULL. */
 int dh_ctl(const struct dh_daemon *d, int merged, char **out, const char *arg, ...)
-	__attribute__((sentinel));
+    __attribute__((sentinel));
 
 /* ---- raw protocol connections ---- */
 
@@ -112,7 +112,7 @@ int dh_wait_state(const struct dh_daemon *d, int64_t job, const char *state, int
 /* Polls until the integer field key of the job's status is >= min: 1, or 0 after
  * timeout_ms. */
 int dh_wait_int(const struct dh_daemon *d, int64_t job, const char *key, int64_t min,
-		int timeout_ms);
+                int timeout_ms);
 /* Submits through crawlctl (args after "submit", NULL-terminated) and returns the job id it
  * prints, or -1. */
 int64_t dh_submit(const struct dh_daemon *d, const char *arg, ...) __attribute__((sentinel));

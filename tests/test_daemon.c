@@ -55,8 +55,8 @@ static const char *item_url(json_t *a, size_t i)
 static double item_key(json_t *item, const char *key)
 {
 	const char *field = strcmp(key, "status") == 0 ? "status"
-			    : strcmp(key, "time") == 0 ? "fetch_ms"
-						       : "bytes";
+	                    : strcmp(key, "time") == 0 ? "fetch_ms"
+	                                               : "bytes";
 	return json_number_value(json_object_get(item, field));
 }
 
@@ -173,22 +173,22 @@ static void assert_daemon_counters(struct dh_daemon *d)
 static void assert_job_logs(struct dh_daemon *d, const char *base)
 {
 	char *out = NULL;
-	assert_int_equal(dh_ctl(d, 0, &out, "logs", "--job", "1", "--level", "notice", "--json",
-				NULL),
-			 0);
+	assert_int_equal(
+	    dh_ctl(d, 0, &out, "logs", "--job", "1", "--level", "notice", "--json", NULL), 0);
 	json_t *a = dh_json_lines(out), *r;
 	size_t i;
 	free(out);
 	assert_true(json_array_size(a) >= 2);
-	json_array_foreach(a, i, r) {
+	json_array_foreach(a, i, r)
+	{
 		const char *lv = json_string_value(json_object_get(r, "level"));
 		assert_int_equal(json_integer_value(json_object_get(r, "job")), 1);
 		assert_true(strcmp(lv, "notice") == 0 || strcmp(lv, "warning") == 0 ||
-			    strcmp(lv, "error") == 0);
+		            strcmp(lv, "error") == 0);
 	}
 	r = json_array_get(a, json_array_size(a) - 1);
 	assert_true(strncmp(json_string_value(json_object_get(r, "message")),
-			    "job done: 200 pages, 2 errors,", 30) == 0);
+	                    "job done: 200 pages, 2 errors,", 30) == 0);
 	json_decref(a);
 	assert_int_equal(dh_ctl(d, 0, &out, "logs", "--level", "warning", "--json", NULL), 0);
 	a = dh_json_lines(out);
@@ -197,7 +197,8 @@ static void assert_job_logs(struct dh_daemon *d, const char *base)
 	char url[2][96];
 	snprintf(url[0], sizeof url[0], "%s/status/404", base);
 	snprintf(url[1], sizeof url[1], "%s/status/500", base);
-	json_array_foreach(a, i, r) {
+	json_array_foreach(a, i, r)
+	{
 		const char *u = json_string_value(json_object_get(r, "url"));
 		assert_non_null(u);
 		assert_true(strcmp(u, url[0]) == 0 || strcmp(u, url[1]) == 0);
@@ -220,7 +221,7 @@ static void test_submit_wait_results(void **state)
 	snprintf(seed[1], sizeof seed[1], "%s/status/404", d->web.base);
 	snprintf(seed[2], sizeof seed[2], "%s/status/500", d->web.base);
 	int64_t id = dh_submit(d, seed[0], seed[1], seed[2], "--depth", "10", "--retries", "0",
-			       "--allow-private", NULL);
+	                       "--allow-private", NULL);
 	assert_int_equal(id, 1);
 
 	assert_int_equal(dh_ctl(d, 0, &out, "list", NULL), 0);
@@ -251,7 +252,8 @@ static void test_submit_wait_results(void **state)
 		assert_non_null(a);
 		assert_site_urls(a, d->web.base);
 		assert_int_equal(first_out_of_order(a, sorts[s]), -1);
-		assert_int_equal(dh_ctl(d, 0, &out, "results", "1", "--sort-by", sorts[s], NULL), 0);
+		assert_int_equal(dh_ctl(d, 0, &out, "results", "1", "--sort-by", sorts[s], NULL),
+		                 0);
 		assert_table_matches(out, a);
 		free(out);
 		json_decref(a);
@@ -278,8 +280,8 @@ static void test_results_default_order(void **state)
 	start(d, NULL);
 	start_web(d, "60");
 	snprintf(seed, sizeof seed, "%s/", d->web.base);
-	int64_t id = dh_submit(d, seed, "--depth", "10", "--sort-by", "size", "--allow-private",
-			       NULL);
+	int64_t id =
+	    dh_submit(d, seed, "--depth", "10", "--sort-by", "size", "--allow-private", NULL);
 	assert_true(id > 0);
 	assert_true(dh_wait_state(d, id, "done", WAIT_MS));
 	json_t *a = dh_results(d, id, NULL);
@@ -304,7 +306,7 @@ static void test_cancel(void **state)
 	char *out = NULL;
 	start(d, extra);
 	int64_t run = dh_submit(d, "sim://h0.sim/", "--sim", SLOW_SIM, "--depth", "20",
-				"--concurrency", "8", "--max-pages", "0", NULL);
+	                        "--concurrency", "8", "--max-pages", "0", NULL);
 	int64_t queued = dh_submit(d, "sim://h0.sim/", "--sim", SLOW_SIM, NULL);
 	assert_int_equal(run, 1);
 	assert_int_equal(queued, 2);
@@ -352,9 +354,9 @@ static void test_pause_resume(void **state)
 	struct dh_daemon *d = *state;
 	char *out = NULL;
 	start(d, NULL);
-	int64_t id = dh_submit(d, "sim://h0.sim/", "--sim",
-			       "pages=1000,latency=fixed:10,offsite=0,broken=0", "--depth", "20",
-			       "--concurrency", "8", NULL);
+	int64_t id =
+	    dh_submit(d, "sim://h0.sim/", "--sim", "pages=1000,latency=fixed:10,offsite=0,broken=0",
+	              "--depth", "20", "--concurrency", "8", NULL);
 	assert_int_equal(id, 1);
 	assert_true(dh_wait_int(d, id, "pages", 20, WAIT_MS));
 	assert_int_equal(dh_ctl(d, 0, &out, "pause", "1", NULL), 0);
@@ -425,13 +427,13 @@ static void test_priority(void **state)
 /* ---- crawlctl's errors ---- */
 
 static void ctl_expect(struct dh_daemon *d, int code, const char *text, const char *a0,
-		       const char *a1, const char *a2, const char *a3)
+                       const char *a1, const char *a2, const char *a3)
 {
 	char *out = NULL;
 	int rc = dh_ctl(d, 1, &out, a0, a1, a2, a3, NULL);
 	if (rc != code || !out || !strstr(out, text))
 		fail_msg("crawlctl %s %s: exit %d (want %d), output '%s' (want '%s')", a0,
-			 a1 ? a1 : "", rc, code, out ? out : "", text);
+		         a1 ? a1 : "", rc, code, out ? out : "", text);
 	free(out);
 }
 
@@ -454,9 +456,9 @@ static void test_ctl_errors(void **state)
 	ctl_expect(d, 1, "not_found: no job 999", "wait", "999", NULL, NULL);
 	ctl_expect(d, 1, "not_found: no job 7", "cancel", "7", NULL, NULL);
 	ctl_expect(d, 1, "bad_field: args.seeds[0]: a sim:// seed needs args.sim", "submit",
-		   "sim://h0.sim/", NULL, NULL);
+	           "sim://h0.sim/", NULL, NULL);
 	ctl_expect(d, 1, "bad_field: args.sim: pages", "submit", "sim://h0.sim/", "--sim",
-		   "pages=abc");
+	           "pages=abc");
 	assert_int_equal(dh_ctl(d, 0, &out, "list", NULL), 0);
 	assert_null(strchr(strchr(out, '\n') + 1, '\n')); /* only the header: nothing stored */
 	free(out);
@@ -544,14 +546,13 @@ static void test_check_config(void **state)
 	assert_int_equal(dh_init(d, NULL), 0);
 	snprintf(good, sizeof good, "%s/good.conf", d->dir);
 	snprintf(bad, sizeof bad, "%s/bad.conf", d->dir);
-	assert_int_equal(tfiles_write(good, "[daemon]\nlog_level = debug\n[crawl]\ndepth = 5\n",
-				      0644),
-			 0);
+	assert_int_equal(
+	    tfiles_write(good, "[daemon]\nlog_level = debug\n[crawl]\ndepth = 5\n", 0644), 0);
 	assert_int_equal(tfiles_write(bad,
-				      "[daemon]\nlog_level = loud\n[limits]\n"
-				      "max_jobs_running = 0\n[crawl]\nfrobnicate = 1\n",
-				      0644),
-			 0);
+	                              "[daemon]\nlog_level = loud\n[limits]\n"
+	                              "max_jobs_running = 0\n[crawl]\nfrobnicate = 1\n",
+	                              0644),
+	                 0);
 	assert_non_null(crawld = tsupport_build_path("crawld"));
 	const char *ok_argv[] = {crawld, "--check-config", "-c", good, NULL};
 	assert_int_equal(dh_run(ok_argv, 1, &out), 0);
@@ -574,14 +575,14 @@ static void test_check_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_submit_wait_results, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_results_default_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ctl_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sighup_reload, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_check_config, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_submit_wait_results, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_results_default_order, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cancel, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_priority, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctl_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sighup_reload, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_check_config, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,7 +35,7 @@ static int teardown(void **state)
 
 /* The job's row in the store, read while crawld is stopped. */
 static void stored_job(const struct dh_daemon *d, int64_t id, struct store_job *job,
-		       int64_t *results)
+                       int64_t *results)
 {
 	char path[DH_PATH_MAX + 16], err[256];
 	struct store *st = NULL;
@@ -53,7 +53,8 @@ static json_t *url_map(json_t *a)
 	size_t i;
 	json_t *r;
 	assert_non_null(a);
-	json_array_foreach(a, i, r) {
+	json_array_foreach(a, i, r)
+	{
 		const char *url = json_string_value(json_object_get(r, "url"));
 		assert_non_null(url);
 		if (json_object_get(m, url))
@@ -72,18 +73,21 @@ static void assert_results_equal(struct dh_daemon *d, int64_t id, json_t *want)
 		json_t *m = url_map(got[k]);
 		const char *url;
 		json_t *v;
-		json_object_foreach(want, url, v) {
+		json_object_foreach(want, url, v)
+		{
 			if (!json_equal(json_object_get(m, url), v))
-				fail_msg("%s: %s has status %lld, want %lld", k ? "file" : "results",
-					 url, (long long)json_integer_value(json_object_get(m, url)),
-					 (long long)json_integer_value(v));
+				fail_msg("%s: %s has status %lld, want %lld",
+				         k ? "file" : "results", url,
+				         (long long)json_integer_value(json_object_get(m, url)),
+				         (long long)json_integer_value(v));
 		}
 		assert_int_equal(json_object_size(m), json_object_size(want));
 		json_decref(m);
 	}
 	int64_t ok = 0;
 	for (size_t i = 0; i < json_array_size(got[0]); i++) {
-		json_int_t s = json_integer_value(json_object_get(json_array_get(got[0], i), "status"));
+		json_int_t s =
+		    json_integer_value(json_object_get(json_array_get(got[0], i), "status"));
 		ok += s >= 200 && s < 400;
 	}
 	assert_int_equal(dh_job_int(d, id, "pages"), ok);
@@ -98,9 +102,9 @@ static void test_sigterm_drain(void **state)
 	const char *extra[] = {"--set", "daemon.shutdown_timeout_ms=5000", NULL};
 	assert_int_equal(dh_init(d, extra), 0);
 	assert_int_equal(dh_start(d), 0);
-	int64_t id = dh_submit(d, "sim://h0.sim/", "--sim",
-			       "pages=600,latency=fixed:20,offsite=0,broken=0", "--depth", "20",
-			       "--concurrency", "16", "--per-host", "16", NULL);
+	int64_t id =
+	    dh_submit(d, "sim://h0.sim/", "--sim", "pages=600,latency=fixed:20,offsite=0,broken=0",
+	              "--depth", "20", "--concurrency", "16", "--per-host", "16", NULL);
 	assert_int_equal(id, 1);
 	assert_true(dh_wait_int(d, id, "pages", 100, WAIT_MS));
 	assert_true(dh_job_int(d, id, "in_flight") > 0);
@@ -149,9 +153,9 @@ static void test_sigterm_timeout(void **state)
 	char *out = NULL;
 	assert_int_equal(dh_init(d, extra), 0);
 	assert_int_equal(dh_start(d), 0);
-	int64_t id = dh_submit(d, "sim://h0.sim/", "--sim",
-			       "pages=40,latency=fixed:300,offsite=0,broken=0", "--depth", "20",
-			       "--concurrency", "50", "--per-host", "50", NULL);
+	int64_t id =
+	    dh_submit(d, "sim://h0.sim/", "--sim", "pages=40,latency=fixed:300,offsite=0,broken=0",
+	              "--depth", "20", "--concurrency", "50", "--per-host", "50", NULL);
 	assert_true(dh_wait_int(d, id, "pages", 1, WAIT_MS));
 	assert_true(dh_wait_int(d, id, "in_flight", 1, WAIT_MS));
 	int st = dh_stop(d, SIGTERM, 10000);
@@ -178,9 +182,9 @@ static void test_paused_restart(void **state)
 	char *out = NULL;
 	assert_int_equal(dh_init(d, NULL), 0);
 	assert_int_equal(dh_start(d), 0);
-	int64_t id = dh_submit(d, "sim://h0.sim/", "--sim",
-			       "pages=300,latency=fixed:10,offsite=0,broken=0", "--depth", "20",
-			       "--concurrency", "4", NULL);
+	int64_t id =
+	    dh_submit(d, "sim://h0.sim/", "--sim", "pages=300,latency=fixed:10,offsite=0,broken=0",
+	              "--depth", "20", "--concurrency", "4", NULL);
 	assert_true(dh_wait_int(d, id, "pages", 30, WAIT_MS));
 	assert_int_equal(dh_ctl(d, 0, &out, "pause", "1", NULL), 0);
 	free(out);
@@ -212,7 +216,7 @@ static void test_paused_restart(void **state)
 static int64_t submit_site(struct dh_daemon *d)
 {
 	return dh_submit(d, "sim://h0.sim/", "--sim", SITE, "--depth", "30", "--concurrency", "8",
-			 "--per-host", "8", "--retries", "0", NULL);
+	                 "--per-host", "8", "--retries", "0", NULL);
 }
 
 /* Kills crawld (-9) once the job has at least pages pages, then starts it again. */
@@ -252,8 +256,7 @@ static void test_kill9_recovery(void **state)
 	json_t *m = url_map(reported);
 	const char *url;
 	json_t *v;
-	json_object_foreach(m, url, v)
-		assert_true(json_equal(json_object_get(want, url), v));
+	json_object_foreach(m, url, v) assert_true(json_equal(json_object_get(want, url), v));
 	json_decref(m);
 	json_decref(reported);
 	char *out = NULL;
@@ -266,7 +269,7 @@ static void test_kill9_recovery(void **state)
 	/* The closing record counts the whole job, not only what its last run fetched. */
 	char done[64];
 	snprintf(done, sizeof done, "job done: %lld pages, %lld errors,",
-		 (long long)dh_job_int(d, id, "pages"), (long long)dh_job_int(d, id, "errors"));
+	         (long long)dh_job_int(d, id, "pages"), (long long)dh_job_int(d, id, "errors"));
 	assert_int_equal(dh_ctl(d, 0, &out, "logs", "--job", "2", "--grep", "job done", NULL), 0);
 	if (!strstr(out, done))
 		fail_msg("want '%s' in:\n%s", done, out);
@@ -280,10 +283,10 @@ static void test_kill9_recovery(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_sigterm_drain, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sigterm_timeout, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_paused_restart, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_kill9_recovery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sigterm_drain, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_sigterm_timeout, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paused_restart, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kill9_recovery, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -58,64 +58,62 @@ struct bad {
 	const char *line, *code, *msg, *id;
 };
 
-#define SUBMIT(extra) "{\"id\":9,\"cmd\":\"submit\",\"args\":{\"seeds\":[\"http://127.0.0.1/\"]" extra "}}"
+#define SUBMIT(extra)                                                                              \
+	"{\"id\":9,\"cmd\":\"submit\",\"args\":{\"seeds\":[\"http://127.0.0.1/\"]" extra "}}"
 
 static const struct bad bad_requests[] = {
-	{"hello", "bad_json", "not a JSON object", "null"},
-	{"[1,2,3]", "bad_json", "another JSON type", "null"},
-	{"{\"id\":1,\"cmd\":\"version\"", "bad_json", "", "null"},
-	{"{\"id\":1,\"id\":2,\"cmd\":\"version\"}", "bad_json", "duplicate", "null"},
-	{"{\"id\":1,\"cmd\":\"v\xff\"}", "bad_json", "", "null"},
-	{"{\"cmd\":\"version\"}", "bad_request", "\"id\"", "null"},
-	{"{\"id\":[1],\"cmd\":\"version\"}", "bad_request", "\"id\"", "null"},
-	{"{\"id\":true,\"cmd\":\"version\"}", "bad_request", "\"id\"", "null"},
-	{"{\"id\":2,\"cmd\":7}", "bad_request", "\"cmd\"", "2"},
-	{"{\"id\":3}", "bad_request", "\"cmd\"", "3"},
-	{"{\"id\":4,\"cmd\":\"version\",\"args\":[1]}", "bad_request", "\"args\"", "4"},
-	{"{\"id\":4,\"cmd\":\"version\",\"args\":null}", "bad_request", "\"args\"", "4"},
-	{"{\"id\":\"five\",\"cmd\":\"explode\"}", "unknown_command", "explode", "\"five\""},
-	{"{\"id\":6,\"cmd\":\"submit\"}", "bad_field", "args.seeds", "6"},
-	{"{\"id\":7,\"cmd\":\"submit\",\"args\":{\"seeds\":\"http://127.0.0.1/\"}}", "bad_field",
-	 "args.seeds", "7"},
-	{"{\"id\":8,\"cmd\":\"submit\",\"args\":{\"seeds\":[]}}", "bad_field", "args.seeds", "8"},
-	{"{\"id\":8,\"cmd\":\"submit\",\"args\":{\"seeds\":[5]}}", "bad_field", "args.seeds[0]",
-	 "8"},
-	{SUBMIT(",\"depth\":\"3\""), "bad_field", "args.depth", "9"},
-	{SUBMIT(",\"depth\":1001"), "bad_field", "args.depth", "9"},
-	{SUBMIT(",\"max_pages\":-1"), "bad_field", "args.max_pages", "9"},
-	{SUBMIT(",\"max_bytes\":-5"), "bad_field", "args.max_bytes", "9"},
-	{SUBMIT(",\"delay_ms\":-1"), "bad_field", "args.delay_ms", "9"},
-	{SUBMIT(",\"concurrency\":0"), "bad_field", "args.concurrency", "9"},
-	{SUBMIT(",\"retries\":21"), "bad_field", "args.retries", "9"},
-	{SUBMIT(",\"priority\":101"), "bad_field", "args.priority", "9"},
-	{SUBMIT(",\"sort_by\":\"colour\""), "bad_field", "args.sort_by", "9"},
-	{SUBMIT(",\"obey_robots\":\"yes\""), "bad_field", "args.obey_robots", "9"},
-	{SUBMIT(",\"allow_private\":1"), "bad_field", "args.allow_private", "9"},
-	{SUBMIT(",\"user_agent\":42"), "bad_field", "args.user_agent", "9"},
-	{SUBMIT(",\"sim\":\"pages=abc\""), "bad_field", "args.sim", "9"},
-	{SUBMIT(",\"include\":[\"(\"]"), "bad_field", "args.include[0]", "9"},
-	{SUBMIT(",\"exclude\":[\"a\",\"[z\"]"), "bad_field", "args.exclude[1]", "9"},
-	{SUBMIT(",\"domains\":[\"bad host!\"]"), "bad_field", "args.domains[0]", "9"},
-	{"{\"id\":10,\"cmd\":\"submit\",\"args\":{\"seeds\":[\"not a url\"]}}", "bad_url",
-	 "args.seeds[0]", "10"},
-	{"{\"id\":10,\"cmd\":\"submit\",\"args\":{\"seeds\":[\"http://127.0.0.1/\","
-	 "\"ftp://127.0.0.1/x\"]}}",
-	 "bad_url", "args.seeds[1]", "10"},
-	{"{\"id\":11,\"cmd\":\"status\",\"args\":{\"job\":\"1\"}}", "bad_field", "args.job", "11"},
-	{"{\"id\":11,\"cmd\":\"status\",\"args\":{\"job\":0}}", "bad_field", "args.job", "11"},
-	{"{\"id\":12,\"cmd\":\"status\",\"args\":{\"job\":99}}", "not_found", "no job 99", "12"},
-	{"{\"id\":12,\"cmd\":\"pause\",\"args\":{}}", "bad_field", "args.job", "12"},
-	{"{\"id\":12,\"cmd\":\"cancel\",\"args\":{\"job\":99}}", "not_found", "99", "12"},
-	{"{\"id\":13,\"cmd\":\"results\",\"args\":{\"job\":1,\"sort_by\":5}}", "bad_field",
-	 "args.sort_by", "13"},
-	{"{\"id\":13,\"cmd\":\"results\",\"args\":{\"job\":99}}", "not_found", "99", "13"},
-	{"{\"id\":14,\"cmd\":\"logs\",\"args\":{\"level\":\"loud\"}}", "bad_field", "args.level",
-	 "14"},
-	{"{\"id\":14,\"cmd\":\"logs\",\"args\":{\"since\":\"yesterday\"}}", "bad_field",
-	 "args.since", "14"},
-	{"{\"id\":14,\"cmd\":\"logs\",\"args\":{\"job\":-1}}", "bad_field", "args.job", "14"},
-	{"{\"id\":14,\"cmd\":\"logs\",\"args\":{\"grep\":[\"x\"]}}", "bad_field", "args.grep",
-	 "14"},
+    {"hello", "bad_json", "not a JSON object", "null"},
+    {"[1,2,3]", "bad_json", "another JSON type", "null"},
+    {"{\"id\":1,\"cmd\":\"version\"", "bad_json", "", "null"},
+    {"{\"id\":1,\"id\":2,\"cmd\":\"version\"}", "bad_json", "duplicate", "null"},
+    {"{\"id\":1,\"cmd\":\"v\xff\"}", "bad_json", "", "null"},
+    {"{\"cmd\":\"version\"}", "bad_request", "\"id\"", "null"},
+    {"{\"id\":[1],\"cmd\":\"version\"}", "bad_request", "\"id\"", "null"},
+    {"{\"id\":true,\"cmd\":\"version\"}", "bad_request", "\"id\"", "null"},
+    {"{\"id\":2,\"cmd\":7}", "bad_request", "\"cmd\"", "2"},
+    {"{\"id\":3}", "bad_request", "\"cmd\"", "3"},
+    {"{\"id\":4,\"cmd\":\"version\",\"args\":[1]}", "bad_request", "\"args\"", "4"},
+    {"{\"id\":4,\"cmd\":\"version\",\"args\":null}", "bad_request", "\"args\"", "4"},
+    {"{\"id\":\"five\",\"cmd\":\"explode\"}", "unknown_command", "explode", "\"five\""},
+    {"{\"id\":6,\"cmd\":\"submit\"}", "bad_field", "args.seeds", "6"},
+    {"{\"id\":7,\"cmd\":\"submit\",\"args\":{\"seeds\":\"http://127.0.0.1/\"}}", "bad_field",
+     "args.seeds", "7"},
+    {"{\"id\":8,\"cmd\":\"submit\",\"args\":{\"seeds\":[]}}", "bad_field", "args.seeds", "8"},
+    {"{\"id\":8,\"cmd\":\"submit\",\"args\":{\"seeds\":[5]}}", "bad_field", "args.seeds[0]", "8"},
+    {SUBMIT(",\"depth\":\"3\""), "bad_field", "args.depth", "9"},
+    {SUBMIT(",\"depth\":1001"), "bad_field", "args.depth", "9"},
+    {SUBMIT(",\"max_pages\":-1"), "bad_field", "args.max_pages", "9"},
+    {SUBMIT(",\"max_bytes\":-5"), "bad_field", "args.max_bytes", "9"},
+    {SUBMIT(",\"delay_ms\":-1"), "bad_field", "args.delay_ms", "9"},
+    {SUBMIT(",\"concurrency\":0"), "bad_field", "args.concurrency", "9"},
+    {SUBMIT(",\"retries\":21"), "bad_field", "args.retries", "9"},
+    {SUBMIT(",\"priority\":101"), "bad_field", "args.priority", "9"},
+    {SUBMIT(",\"sort_by\":\"colour\""), "bad_field", "args.sort_by", "9"},
+    {SUBMIT(",\"obey_robots\":\"yes\""), "bad_field", "args.obey_robots", "9"},
+    {SUBMIT(",\"allow_private\":1"), "bad_field", "args.allow_private", "9"},
+    {SUBMIT(",\"user_agent\":42"), "bad_field", "args.user_agent", "9"},
+    {SUBMIT(",\"sim\":\"pages=abc\""), "bad_field", "args.sim", "9"},
+    {SUBMIT(",\"include\":[\"(\"]"), "bad_field", "args.include[0]", "9"},
+    {SUBMIT(",\"exclude\":[\"a\",\"[z\"]"), "bad_field", "args.exclude[1]", "9"},
+    {SUBMIT(",\"domains\":[\"bad host!\"]"), "bad_field", "args.domains[0]", "9"},
+    {"{\"id\":10,\"cmd\":\"submit\",\"args\":{\"seeds\":[\"not a url\"]}}", "bad_url",
+     "args.seeds[0]", "10"},
+    {"{\"id\":10,\"cmd\":\"submit\",\"args\":{\"seeds\":[\"http://127.0.0.1/\","
+     "\"ftp://127.0.0.1/x\"]}}",
+     "bad_url", "args.seeds[1]", "10"},
+    {"{\"id\":11,\"cmd\":\"status\",\"args\":{\"job\":\"1\"}}", "bad_field", "args.job", "11"},
+    {"{\"id\":11,\"cmd\":\"status\",\"args\":{\"job\":0}}", "bad_field", "args.job", "11"},
+    {"{\"id\":12,\"cmd\":\"status\",\"args\":{\"job\":99}}", "not_found", "no job 99", "12"},
+    {"{\"id\":12,\"cmd\":\"pause\",\"args\":{}}", "bad_field", "args.job", "12"},
+    {"{\"id\":12,\"cmd\":\"cancel\",\"args\":{\"job\":99}}", "not_found", "99", "12"},
+    {"{\"id\":13,\"cmd\":\"results\",\"args\":{\"job\":1,\"sort_by\":5}}", "bad_field",
+     "args.sort_by", "13"},
+    {"{\"id\":13,\"cmd\":\"results\",\"args\":{\"job\":99}}", "not_found", "99", "13"},
+    {"{\"id\":14,\"cmd\":\"logs\",\"args\":{\"level\":\"loud\"}}", "bad_field", "args.level", "14"},
+    {"{\"id\":14,\"cmd\":\"logs\",\"args\":{\"since\":\"yesterday\"}}", "bad_field", "args.since",
+     "14"},
+    {"{\"id\":14,\"cmd\":\"logs\",\"args\":{\"job\":-1}}", "bad_field", "args.job", "14"},
+    {"{\"id\":14,\"cmd\":\"logs\",\"args\":{\"grep\":[\"x\"]}}", "bad_field", "args.grep", "14"},
 };
 
 static void check_bad(struct dh_conn *c, const struct bad *b)
@@ -125,10 +123,10 @@ static void check_bad(struct dh_conn *c, const struct bad *b)
 		fail_msg("no reply to %s", b->line);
 	char *id = json_dumps(json_object_get(r, "id"), JSON_ENCODE_ANY);
 	const char *code = err_code(r), *msg = err_message(r);
-	if (json_is_true(json_object_get(r, "ok")) || !code || strcmp(code, b->code) != 0 ||
-	    !msg || !strstr(msg, b->msg) || !id || strcmp(id, b->id) != 0)
-		fail_msg("%s: got id %s, %s: %s (want id %s, %s: ...%s...)", b->line,
-			 id ? id : "-", code ? code : "-", msg ? msg : "-", b->id, b->code, b->msg);
+	if (json_is_true(json_object_get(r, "ok")) || !code || strcmp(code, b->code) != 0 || !msg ||
+	    !strstr(msg, b->msg) || !id || strcmp(id, b->id) != 0)
+		fail_msg("%s: got id %s, %s: %s (want id %s, %s: ...%s...)", b->line, id ? id : "-",
+		         code ? code : "-", msg ? msg : "-", b->id, b->code, b->msg);
 	free(id);
 	json_decref(r);
 }
@@ -147,11 +145,12 @@ static void test_bad_requests(void **state)
 	struct dh_conn *c = NULL;
 	start(d, NULL);
 	assert_int_equal(dh_conn_open(&c, d->sock), 0);
-	json_t *r = call_ok(c, "{\"id\":1,\"cmd\":\"submit\",\"args\":{\"seeds\":[\"sim://h0.sim/\"],"
-			       "\"sim\":\"pages=300,latency=fixed:1,offsite=0,broken=0\","
-			       "\"depth\":20,\"concurrency\":4}}");
+	json_t *r =
+	    call_ok(c, "{\"id\":1,\"cmd\":\"submit\",\"args\":{\"seeds\":[\"sim://h0.sim/\"],"
+	               "\"sim\":\"pages=300,latency=fixed:1,offsite=0,broken=0\","
+	               "\"depth\":20,\"concurrency\":4}}");
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(r, "result"), "job")),
-			 1);
+	                 1);
 	json_decref(r);
 	for (size_t i = 0; i < sizeof bad_requests / sizeof *bad_requests; i++)
 		check_bad(c, &bad_requests[i]);
@@ -171,9 +170,9 @@ static void test_bad_requests(void **state)
 	assert_int_equal(json_array_size(json_object_get(json_object_get(r, "result"), "jobs")), 1);
 	json_decref(r);
 	struct bad done[] = {
-		{"{\"id\":21,\"cmd\":\"pause\",\"args\":{\"job\":1}}", "bad_state", "done", "21"},
-		{"{\"id\":22,\"cmd\":\"resume\",\"args\":{\"job\":1}}", "bad_state", "done", "22"},
-		{"{\"id\":23,\"cmd\":\"cancel\",\"args\":{\"job\":1}}", "bad_state", "done", "23"},
+	    {"{\"id\":21,\"cmd\":\"pause\",\"args\":{\"job\":1}}", "bad_state", "done", "21"},
+	    {"{\"id\":22,\"cmd\":\"resume\",\"args\":{\"job\":1}}", "bad_state", "done", "22"},
+	    {"{\"id\":23,\"cmd\":\"cancel\",\"args\":{\"job\":1}}", "bad_state", "done", "23"},
 	};
 	for (size_t i = 0; i < 3; i++)
 		check_bad(c, &done[i]);
@@ -219,9 +218,9 @@ static void test_too_long(void **state)
 	const char *extra[] = {"--set", "daemon.max_line=1024", NULL};
 	struct dh_conn *c = NULL;
 	start(d, extra);
-	int64_t job = dh_submit(d, "sim://h0.sim/", "--sim",
-				"pages=200,latency=fixed:2,offsite=0,broken=0", "--depth", "20",
-				"--concurrency", "4", NULL);
+	int64_t job =
+	    dh_submit(d, "sim://h0.sim/", "--sim", "pages=200,latency=fixed:2,offsite=0,broken=0",
+	              "--depth", "20", "--concurrency", "4", NULL);
 	assert_int_equal(job, 1);
 	/* 1024 bytes is the limit, and allowed. */
 	char *ok = line_of(1024), *over = line_of(1025), *huge = line_of(200000);
@@ -311,7 +310,8 @@ static void test_forbidden_peer(void **state)
 	json_decref(r);
 	assert_true(dh_stop_clean(d));
 	if (!g) {
-		fprintf(stderr, "test_forbidden_peer: no group %d, group access not tried\n", NOBODY);
+		fprintf(stderr, "test_forbidden_peer: no group %d, group access not tried\n",
+		        NOBODY);
 		return;
 	}
 	/* A member of [daemon] group may connect. */
@@ -382,8 +382,8 @@ static void test_many_clients(void **state)
 	for (long long end = dh_now_ms() + WAIT_MS; clients != 1 && dh_now_ms() < end;
 	     dh_sleep_ms(5)) {
 		json_t *r = dh_call(d, "{\"id\":1,\"cmd\":\"status\"}");
-		clients = (int)json_integer_value(json_object_get(json_object_get(r, "result"),
-								  "clients"));
+		clients = (int)json_integer_value(
+		    json_object_get(json_object_get(r, "result"), "clients"));
 		json_decref(r);
 	}
 	assert_int_equal(clients, 1);
@@ -407,7 +407,7 @@ static void test_vanishing_clients(void **state)
 	const char *extra[] = {"--set", "daemon.log_level=debug", NULL};
 	start(d, extra);
 	int64_t big = dh_submit(d, "sim://h0.sim/", "--sim", "pages=4000,offsite=0,broken=0",
-				"--depth", "20", "--concurrency", "64", NULL);
+	                        "--depth", "20", "--concurrency", "64", NULL);
 	assert_int_equal(big, 1);
 	assert_true(dh_wait_state(d, big, "done", WAIT_MS));
 	/* Big results streams, dropped after a line or before any. */
@@ -419,7 +419,7 @@ static void test_vanishing_clients(void **state)
 	/* Half a request, then gone. */
 	vanish_after(d, "{\"id\":3,\"cmd\":\"ver", 0);
 	int64_t small = dh_submit(d, "sim://h0.sim/", "--sim", "pages=100,offsite=0,broken=0",
-				  "--depth", "20", NULL);
+	                          "--depth", "20", NULL);
 	assert_true(dh_wait_state(d, small, "done", WAIT_MS));
 	assert_int_equal(dh_job_int(d, small, "pages"), 100);
 
@@ -470,8 +470,8 @@ static void test_logs_follow(void **state)
 		item = json_object_get(r, "item");
 		if (r)
 			assert_int_equal(json_integer_value(json_object_get(item, "job")), 2);
-		done = r && strncmp(json_string_value(json_object_get(item, "message")),
-				    "job done", 8) == 0;
+		done = r && strncmp(json_string_value(json_object_get(item, "message")), "job done",
+		                    8) == 0;
 		json_decref(r);
 	}
 	assert_true(done);
@@ -482,13 +482,13 @@ static void test_logs_follow(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forbidden_peer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_vanishing_clients, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_logs_follow, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_too_long, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_forbidden_peer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_clients, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vanishing_clients, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_logs_follow, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
