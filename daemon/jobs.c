@@ -35,6 +35,7 @@ struct job {
 	double created;
 	uint64_t pages, errors, bytes;
 	double elapsed; /* of a finished crawl (its crawl object is gone) */
+	int counts_dirty; /* results stored since the counters were */
 	char *error;
 	struct job *next;
 };
@@ -82,10 +83,27 @@ static void txn_open(struct jobs *js)
 		js->in_txn = 1;
 }
 
+/* Every commit carries the counters of the results it commits: results
+ * committed between checkpoints (a submit, a job's end) are not fetched
+ * again after a crash, so they would never be counted otherwise. */
+static void store_dirty_counts(struct jobs *js)
+{
+	for (struct job *j = js->list; j; j = j->next) {
+		if (!j->counts_dirty)
+			continue;
+		j->counts_dirty = 0;
+		if (store_job_update_counts(js->env.store, j->id, (int64_t)j->pages,
+					    (int64_t)j->errors, (int64_t)j->bytes) != 0)
+			dlog(js->env.log, LOG_ERR, j->id, NULL, CRAWL_ESTORE,
+			     "cannot store the job's counters: %s", store_errmsg(js->env.store));
+	}
+}
+
 static int txn_commit(struct jobs *js)
 {
 	if (!js->in_txn)
 		return 0;
+	store_dirty_counts(js);
 	js->in_txn = 0;
 	int rc = store_commit(js->env.store);
 	if (rc)
@@ -335,6 +353,7 @@ static void on_page(void *arg, const struct crawl_result *r)
 		     r->status, r->bytes, r->links);
 	}
 	j->bytes += r->bytes;
+	j->counts_dirty = 1;
 }
 
 static void on_batch(void *arg, const struct crawl_result *const *rs, size_t n)
