@@ -280,6 +280,28 @@ static void test_kill9_recovery(void **state)
 	assert_true(dh_stop_clean(d));
 }
 
+/* Results committed between two checkpoints (a submit commits the open transaction) are
+ * counted after a crash as well: the job's counters still match its results. */
+static void test_kill9_after_submit(void **state)
+{
+	struct dh_daemon *d = *state;
+	const char *extra[] = {"--set", "daemon.checkpoint_interval_ms=600000", NULL};
+	assert_int_equal(dh_init(d, extra), 0);
+	assert_int_equal(dh_start(d), 0);
+	int64_t ref = submit_site(d);
+	assert_true(dh_wait_state(d, ref, "done", WAIT_MS));
+	json_t *ref_results = dh_results(d, ref, NULL), *want = url_map(ref_results);
+	json_decref(ref_results);
+	int64_t id = submit_site(d);
+	assert_true(dh_wait_int(d, id, "pages", 300, WAIT_MS));
+	assert_true(dh_submit(d, "sim://h0.sim/", "--sim", "pages=5", NULL) > 0);
+	crash_at(d, id, 0);
+	assert_true(dh_wait_state(d, id, "done", WAIT_MS));
+	assert_results_equal(d, id, want);
+	json_decref(want);
+	assert_true(dh_stop_clean(d));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +309,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sigterm_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paused_restart, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_kill9_recovery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_kill9_after_submit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
