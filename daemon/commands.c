@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "jobs.h"
 #include "log.h"
@@ -57,9 +58,10 @@ static json_t *daemon_status(struct commands_ctx *x)
 	jobs_counts(x->jobs, &running, &queued, &rate, &total);
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return json_pack("{s:s, s:f, s:i, s:i, s:i, s:I, s:f}", "version", CRAWLD_VERSION, "uptime",
-			 (double)ts.tv_sec - x->started, "running", running, "queued", queued,
-			 "clients", x->control ? control_clients(x->control) : 0, "pages_total",
+	return json_pack("{s:s, s:f, s:i, s:i, s:i, s:i, s:I, s:f}", "version", CRAWLD_VERSION,
+			 "uptime", (double)ts.tv_sec - x->started, "running", running, "queued",
+			 queued, "jobs", jobs_total(x->jobs), "clients",
+			 x->control ? control_clients(x->control) : 0, "pages_total",
 			 (json_int_t)total, "pages_per_s", rate);
 }
 
@@ -144,16 +146,15 @@ static void cmd_results(void *arg, struct control_conn *c, json_t *id, json_t *a
 {
 	struct commands_ctx *x = arg;
 	int64_t job;
-	const char *sort = "url";
 	struct jobs_err e = {0};
 	if (job_arg(c, id, args, &job) != 0)
 		return;
-	json_t *st = jobs_status(x->jobs, job, &e);
-	if (!st) {
+	/* Without sort_by, the order the job was submitted with. */
+	const char *sort = jobs_sort_by(x->jobs, job, &e);
+	if (!sort) {
 		reply_jobs_err(c, id, &e);
 		return;
 	}
-	json_decref(st);
 	json_t *v = json_object_get(args, "sort_by");
 	if (v)
 		sort = json_is_string(v) ? json_string_value(v) : "";
@@ -285,12 +286,27 @@ static void cmd_logs(void *arg, struct control_conn *c, json_t *id, json_t *args
 	control_conn_on_close(c, follow_end, fw);
 }
 
+/* The resident set now, from /proc/self/statm (pages); 0 if unreadable. */
+static json_int_t rss_bytes(void)
+{
+	long size = 0, pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+	if (f && fscanf(f, "%ld %ld", &size, &pages) != 2)
+		pages = 0;
+	if (f)
+		fclose(f);
+	return (json_int_t)pages * sysconf(_SC_PAGESIZE);
+}
+
+/* The daemon's status with jobs counted by state, and its memory. */
 static void cmd_stats(void *arg, struct control_conn *c, json_t *id, json_t *args)
 {
 	struct commands_ctx *x = arg;
 	struct rusage ru;
 	(void)args;
 	json_t *st = daemon_status(x);
+	json_object_set_new(st, "jobs", jobs_by_state(x->jobs));
+	json_object_set_new(st, "rss_bytes", json_integer(rss_bytes()));
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		json_object_set_new(st, "max_rss_bytes", json_integer((json_int_t)ru.ru_maxrss * 1024));
 	control_reply_ok(c, id, st);

@@ -131,7 +131,7 @@ static void dispatch(struct control_conn *c, const char *line, size_t len)
 	json_t *id = json_object_get(req, "id");
 	json_t *cmd = json_object_get(req, "cmd");
 	json_t *args = json_object_get(req, "args");
-	if (!id || !(json_is_integer(id) || json_is_string(id)))
+	if (!id || !(json_is_number(id) || json_is_string(id)))
 		control_reply_error(c, NULL, "bad_request", "\"id\" must be a number or a string");
 	else if (!json_is_string(cmd))
 		control_reply_error(c, id, "bad_request", "\"cmd\" must be a string");

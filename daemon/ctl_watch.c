@@ -248,15 +248,31 @@ static int results_option(void *arg, int opt)
 	return check_sort_key("results", optarg);
 }
 
+/* The table's header comes with the first row (or after an empty but
+ * successful stream), so that an error reply prints no table at all. */
+struct results_out {
+	const struct ctl_ctx *ctx;
+	int header_done;
+};
+
+static void results_header(struct results_out *o)
+{
+	if (!o->header_done && !o->ctx->json)
+		printf("%6s  %5s  %10s  %9s  %s\n", "STATUS", "DEPTH", "BYTES", "MS", "URL");
+	o->header_done = 1;
+}
+
 static int result_row(void *arg, json_t *item)
 {
-	const struct ctl_ctx *ctx = arg;
+	struct results_out *o = arg;
+	const struct ctl_ctx *ctx = o->ctx;
 	const json_t *status = json_object_get(item, "status");
 	const json_t *ms = json_object_get(item, "fetch_ms");
 	const char *url = json_string_value(json_object_get(item, "url"));
 	const char *error = json_string_value(json_object_get(item, "error"));
 	char st[32];
 
+	results_header(o);
 	if (ctx->json)
 		return ctl_print_json(item);
 	if (json_is_integer(status) && json_integer_value(status) > 0)
@@ -278,6 +294,7 @@ static int result_row(void *arg, json_t *item)
 int ctl_cmd_results(struct ctl_ctx *ctx, int argc, char **argv)
 {
 	const char *sort_by = NULL;
+	struct results_out o = { ctx, 0 };
 	json_t *args = NULL;
 	long long id;
 	int rc;
@@ -293,9 +310,9 @@ int ctl_cmd_results(struct ctl_ctx *ctx, int argc, char **argv)
 		return CTL_EXIT_FAIL;
 	if (sort_by && (rc = ctl_json_set(args, "sort_by", json_string(sort_by))) != 0)
 		goto out;
-	if (!ctx->json)
-		printf("%6s  %5s  %10s  %9s  %s\n", "STATUS", "DEPTH", "BYTES", "MS", "URL");
-	rc = ctl_stream(ctx, "results", args, ctx->timeout_ms, result_row, ctx, NULL);
+	rc = ctl_stream(ctx, "results", args, ctx->timeout_ms, result_row, &o, NULL);
+	if (rc == 0)
+		results_header(&o);
 out:
 	json_decref(args);
 	return rc;

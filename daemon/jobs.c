@@ -35,6 +35,7 @@ struct job {
 	double created;
 	uint64_t pages, errors, bytes;
 	double elapsed; /* of a finished crawl (its crawl object is gone) */
+	int counts_dirty; /* results stored since the counters were */
 	char *error;
 	struct job *next;
 };
@@ -42,9 +43,11 @@ struct job {
 struct jobs {
 	struct jobs_env env;
 	struct job *list; /* in id order */
-	struct loop_timer checkpoint;
+	struct loop_timer checkpoint; /* periodic: reap, schedule, checkpoint */
+	struct loop_timer sched;      /* soon after a change: reap, schedule */
 	int in_txn;
 	int draining;
+	int aborted; /* after jobs_abort: nothing more is recorded or saved */
 	void (*drained)(void *arg);
 	void *drained_arg;
 	uint64_t pages_total;
@@ -80,10 +83,27 @@ static void txn_open(struct jobs *js)
 		js->in_txn = 1;
 }
 
+/* Every commit carries the counters of the results it commits: results
+ * committed between checkpoints (a submit, a job's end) are not fetched
+ * again after a crash, so they would never be counted otherwise. */
+static void store_dirty_counts(struct jobs *js)
+{
+	for (struct job *j = js->list; j; j = j->next) {
+		if (!j->counts_dirty)
+			continue;
+		j->counts_dirty = 0;
+		if (store_job_update_counts(js->env.store, j->id, (int64_t)j->pages,
+					    (int64_t)j->errors, (int64_t)j->bytes) != 0)
+			dlog(js->env.log, LOG_ERR, j->id, NULL, CRAWL_ESTORE,
+			     "cannot store the job's counters: %s", store_errmsg(js->env.store));
+	}
+}
+
 static int txn_commit(struct jobs *js)
 {
 	if (!js->in_txn)
 		return 0;
+	store_dirty_counts(js);
 	js->in_txn = 0;
 	int rc = store_commit(js->env.store);
 	if (rc)
@@ -228,6 +248,42 @@ static int spec_seeds(struct spec_buf *b, struct jobs_err *e)
 	return 0;
 }
 
+/* One list of scope rules; *bad is the index of the first one refused. */
+static int scope_add(struct url_scope *sc, int (*add)(struct url_scope *, const char *),
+		     const char **list, size_t n, size_t *bad)
+{
+	for (*bad = 0; *bad < n; (*bad)++) {
+		int rc = add(sc, list[*bad]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* Domains and patterns are compiled here too, not only when the job
+ * starts: a job that submit accepted must not fail later for its spec. */
+static int spec_scope(const struct spec_buf *b, struct jobs_err *e)
+{
+	struct url_scope *sc = NULL;
+	size_t i = 0;
+	const char *key = "domains", *val = "";
+	int rc = url_scope_new(&sc);
+	if (rc == 0 && (rc = scope_add(sc, url_scope_add_domain, b->domains, b->s.ndomains, &i)))
+		val = b->domains[i];
+	else if (rc == 0 && (key = "include") &&
+		 (rc = scope_add(sc, url_scope_add_include, b->include, b->s.ninclude, &i)))
+		val = b->include[i];
+	else if (rc == 0 && (key = "exclude") &&
+		 (rc = scope_add(sc, url_scope_add_exclude, b->exclude, b->s.nexclude, &i)))
+		val = b->exclude[i];
+	url_scope_free(sc);
+	if (rc == CRAWL_EINVAL)
+		return fail(e, "bad_field", "args.%s[%zu]: '%.200s' is not %s", key, i, val,
+			    *key == 'd' ? "a host name"
+					: "a POSIX extended regular expression");
+	return rc ? fail(e, "internal", "out of memory") : 0;
+}
+
 /* Everything a job's args may say, checked before it is accepted. */
 static int spec_parse(const struct crawld_config *cfg, json_t *a, struct spec_buf *b,
 		      struct jobs_err *e)
@@ -254,7 +310,7 @@ static int spec_parse(const struct crawld_config *cfg, json_t *a, struct spec_bu
 		return fail(e, "bad_field",
 			    "args.allow_private: refused (the daemon's [crawl] allow_private is false)");
 	s->allow_private = priv;
-	return spec_seeds(b, e);
+	return spec_seeds(b, e) || spec_scope(b, e) ? CRAWL_EINVAL : 0;
 }
 
 /* ---- a running job's callbacks ---- */
@@ -270,6 +326,11 @@ static void on_page(void *arg, const struct crawl_result *r)
 		.links = (int)r->links, .error = r->error ? r->error_msg : NULL,
 		.error_code = r->error};
 	int inserted = 0;
+	/* After a hard stop the last checkpoint has this URL queued again: a
+	 * result stored now would be committed without the counters and seq
+	 * that go with it. */
+	if (js->aborted)
+		return;
 	txn_open(js);
 	if (store_result_add(js->env.store, j->id, &sr, &inserted) != 0) {
 		dlog(js->env.log, LOG_ERR, j->id, r->url, CRAWL_ESTORE, "cannot store result: %s",
@@ -292,6 +353,7 @@ static void on_page(void *arg, const struct crawl_result *r)
 		     r->status, r->bytes, r->links);
 	}
 	j->bytes += r->bytes;
+	j->counts_dirty = 1;
 }
 
 static void on_batch(void *arg, const struct crawl_result *const *rs, size_t n)
@@ -325,13 +387,15 @@ static void on_done(void *arg, const struct crawl_stats *st, enum crawl_state en
 	set_state(j, end == CRAWL_CANCELLED ? J_CANCELLED : J_DONE, NULL);
 	store_checkpoint_put(js->env.store, j->id, "", 0, "", 0, j->seq);
 	txn_commit(js);
+	/* The job's counters, not the crawl's: after a restart the crawl only
+	 * knows what it fetched since. */
 	dlog(js->env.log, LOG_NOTICE, j->id, NULL, 0,
 	     "job %s: %llu pages, %llu errors, %llu bytes in %.2f s",
-	     jstate_names[j->state], (unsigned long long)st->pages,
-	     (unsigned long long)st->errors, (unsigned long long)st->bytes, st->elapsed);
+	     jstate_names[j->state], (unsigned long long)j->pages,
+	     (unsigned long long)j->errors, (unsigned long long)j->bytes, st->elapsed);
 	results_file_close(j->rf);
 	j->rf = NULL;
-	loop_timer_soon(js->env.loop, &js->checkpoint); /* reaps the crawl, starts others */
+	loop_timer_soon(js->env.loop, &js->sched); /* reaps the crawl, starts others */
 }
 
 /* ---- starting a job ---- */
@@ -448,6 +512,10 @@ static void reap(struct jobs *js)
 int jobs_checkpoint(struct jobs *js)
 {
 	int rc = 0;
+	/* Cancelled crawls no longer list the fetches cut short: saving them
+	 * would drop those URLs from the frontier for good. */
+	if (js->aborted)
+		return 0;
 	txn_open(js);
 	for (struct job *j = js->list; j; j = j->next) {
 		if (!j->crawl || (j->state != J_RUNNING && j->state != J_PAUSED))
@@ -487,6 +555,8 @@ static void update_rate(struct jobs *js)
 static void tick(void *arg)
 {
 	struct jobs *js = arg;
+	if (js->aborted)
+		return;
 	reap(js);
 	schedule(js);
 	jobs_checkpoint(js);
@@ -508,6 +578,17 @@ static void tick(void *arg)
 	}
 	double every = js->draining ? 0.05 : js->env.cfg->daemon.checkpoint_interval_ms / 1000.0;
 	loop_timer_after(js->env.loop, &js->checkpoint, every);
+}
+
+/* Starting queued jobs does not wait for the next checkpoint, nor bring it
+ * forward: a burst of submits must not checkpoint every running job each. */
+static void sched_tick(void *arg)
+{
+	struct jobs *js = arg;
+	if (js->aborted)
+		return;
+	reap(js);
+	schedule(js);
 }
 
 /* ---- requests ---- */
@@ -556,7 +637,7 @@ int jobs_submit(struct jobs *js, json_t *args, int64_t *id, struct jobs_err *e)
 	if (!job_add(js, *id, args, (int)prio, J_QUEUED))
 		return fail(e, "internal", "out of memory");
 	dlog(js->env.log, LOG_INFO, *id, NULL, 0, "job submitted");
-	loop_timer_soon(js->env.loop, &js->checkpoint);
+	loop_timer_soon(js->env.loop, &js->sched);
 	return 0;
 }
 
@@ -595,7 +676,7 @@ int jobs_resume(struct jobs *js, int64_t id, struct jobs_err *e)
 		crawl_resume(j->crawl);
 	set_state(j, j->crawl ? J_RUNNING : J_QUEUED, NULL);
 	txn_commit(js);
-	loop_timer_soon(js->env.loop, &js->checkpoint);
+	loop_timer_soon(js->env.loop, &js->sched);
 	return 0;
 }
 
@@ -640,6 +721,13 @@ json_t *jobs_status(struct jobs *js, int64_t id, struct jobs_err *e)
 	return j ? job_json(j) : NULL;
 }
 
+const char *jobs_sort_by(struct jobs *js, int64_t id, struct jobs_err *e)
+{
+	struct job *j = get_job(js, id, e);
+	const char *s = j ? json_string_value(json_object_get(j->spec, "sort_by")) : NULL;
+	return j && !s ? js->env.cfg->crawl.sort_by : s;
+}
+
 json_t *jobs_list(struct jobs *js)
 {
 	json_t *a = json_array();
@@ -660,6 +748,28 @@ void jobs_counts(const struct jobs *js, int *running, int *queued, double *pages
 	*pages_total = js->pages_total;
 }
 
+int jobs_total(const struct jobs *js)
+{
+	int n = 0;
+	for (const struct job *j = js->list; j; j = j->next)
+		n++;
+	return n;
+}
+
+json_t *jobs_by_state(const struct jobs *js)
+{
+	json_int_t n[6] = {0};
+	for (const struct job *j = js->list; j; j = j->next)
+		n[j->state]++;
+	json_t *o = json_object();
+	for (int i = 0; o && i < 6; i++)
+		if (json_object_set_new(o, jstate_names[i], json_integer(n[i])) != 0) {
+			json_decref(o);
+			o = NULL;
+		}
+	return o;
+}
+
 /* ---- life cycle ---- */
 
 int jobs_new(struct jobs **out, const struct jobs_env *env)
@@ -669,6 +779,7 @@ int jobs_new(struct jobs **out, const struct jobs_env *env)
 		return CRAWL_ENOMEM;
 	js->env = *env;
 	loop_timer_init(&js->checkpoint, tick, js);
+	loop_timer_init(&js->sched, sched_tick, js);
 	*out = js;
 	return 0;
 }
@@ -732,6 +843,9 @@ void jobs_drain(struct jobs *js, void (*done)(void *arg), void *arg)
 int jobs_abort(struct jobs *js)
 {
 	int busy = 0;
+	js->aborted = 1;
+	loop_timer_stop(js->env.loop, &js->checkpoint);
+	loop_timer_stop(js->env.loop, &js->sched);
 	for (struct job *j = js->list; j; j = j->next) {
 		if (!j->crawl)
 			continue;
@@ -745,7 +859,7 @@ int jobs_abort(struct jobs *js)
 void jobs_set_config(struct jobs *js, const struct crawld_config *cfg)
 {
 	js->env.cfg = cfg;
-	loop_timer_soon(js->env.loop, &js->checkpoint);
+	loop_timer_soon(js->env.loop, &js->sched);
 }
 
 void jobs_free(struct jobs *js)
@@ -753,6 +867,7 @@ void jobs_free(struct jobs *js)
 	if (!js)
 		return;
 	loop_timer_stop(js->env.loop, &js->checkpoint);
+	loop_timer_stop(js->env.loop, &js->sched);
 	txn_commit(js);
 	struct job *j = js->list;
 	while (j) {

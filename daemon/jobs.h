@@ -58,8 +58,18 @@ int jobs_cancel(struct jobs *js, int64_t id, struct jobs_err *e);
 /* New references, or NULL with e filled (not_found). */
 json_t *jobs_status(struct jobs *js, int64_t id, struct jobs_err *e);
 json_t *jobs_list(struct jobs *js);
+/* The order a job's results are listed in when a results request names
+ * none: its spec's sort_by, else the configured [crawl] sort_by. Borrowed
+ * (valid until the job is freed or the configuration replaced); NULL with e
+ * filled (not_found) for an unknown job. */
+const char *jobs_sort_by(struct jobs *js, int64_t id, struct jobs_err *e);
 void jobs_counts(const struct jobs *js, int *running, int *queued, double *pages_per_s,
 		 uint64_t *pages_total);
+/* How many jobs the daemon knows, and a new object counting them by state
+ * ({"queued": 0, "running": 2, ..., "cancelled": 0}, every state present),
+ * or NULL when out of memory. */
+int jobs_total(const struct jobs *js);
+json_t *jobs_by_state(const struct jobs *js);
 
 /* Saves every running job's checkpoint and commits. */
 int jobs_checkpoint(struct jobs *js);
@@ -67,7 +77,9 @@ int jobs_checkpoint(struct jobs *js);
  * flight (or at once). Jobs stay "running" in the store, to resume. */
 void jobs_drain(struct jobs *js, void (*done)(void *arg), void *arg);
 /* Hard stop after drain: cancels every crawl; returns how many still have
- * fetches in flight (run the loop a little until 0). */
+ * fetches in flight (run the loop a little until 0). From then on nothing
+ * is recorded or checkpointed: the last checkpoint (taken by the drain or
+ * by the caller before) is what a restart continues from. */
 int jobs_abort(struct jobs *js);
 void jobs_set_config(struct jobs *js, const struct crawld_config *cfg);
 

@@ -10,7 +10,7 @@
 # NAME to BENCHES.
 set -eu
 
-BENCHES="coro"
+BENCHES="coro daemon"
 RESULTS=bench/RESULTS.md
 UCONTEXT_BUILD=build-ucontext
 
@@ -50,6 +50,21 @@ bench_coro() {
 		printf "target switch_ns asm <= 10: %s (%.1f)\n", ((a <= 10) ? "met" : "NOT met"), a
 		printf "target ucontext/asm >= 50: %s (%.1f)\n", ((r >= 50) ? "met" : "NOT met"), r
 	}'
+}
+
+# bench_daemon: a thousand small simulated sites submitted to the real crawld
+# at once, with the default number of jobs running at a time and with all
+# of them running at once.
+bench_daemon() {
+	need_binary "$build/bench/bench_daemon"
+	need_binary "$build/crawld"
+	for running in 0 1000; do
+		set -- --jobs 1000
+		[ "$running" -gt 0 ] && set -- "$@" --running "$running"
+		printf '$ CRAWL_BUILD=%s %s %s\n' "$build" "$build/bench/bench_daemon" "$*"
+		CRAWL_BUILD=$build "$build/bench/bench_daemon" "$@" ||
+			die "$build/bench/bench_daemon $* failed"
+	done
 }
 
 cpu_model() {
