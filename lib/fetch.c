@@ -284,6 +284,11 @@ void fetcher_set_simweb(struct fetcher *fr, const struct simweb *w)
 	fr->simweb = w;
 }
 
+struct fetch_curl *fetcher__curl(struct fetcher *fr)
+{
+	return fr->curl;
+}
+
 size_t fetcher_inflight(const struct fetcher *fr)
 {
 	return fetch_curl_inflight(fr->curl) + fetch_sim_inflight(fr->sim);

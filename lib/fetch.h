@@ -54,6 +54,7 @@
 
 struct simweb;
 struct fetcher;
+struct fetch_curl;
 
 #define FETCH_DEFAULT_USER_AGENT "crawld/0.1 (+https://github.com/crawld)"
 #define FETCH_URL_MAX 8192         /* longest URL accepted, bytes */
@@ -194,6 +195,8 @@ void fetch__succeed(future_t *f);
 void fetch__fail(future_t *f, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* After a cancel: the backend has let go of the transfer. */
 void fetch__detach(future_t *f);
+/* The fetcher's curl backend (for its tests and benchmarks: stats). */
+struct fetch_curl *fetcher__curl(struct fetcher *fr);
 /* Builds resp->headers from raw "Name: value\r\n" lines (a status line or
  * other lines without a colon are skipped). Errors: CRAWL_ENOMEM. */
 int fetch__set_headers(struct fetch_response *r, const char *raw, size_t len);

@@ -17,7 +17,8 @@ struct loop {
 	struct event *keep;   /* keeps epoll blocking when nothing else is registered */
 	int keep_fd;
 	uint64_t now;
-	struct loop_timer *head, *tail; /* ready queue */
+	struct loop_timer ready;        /* ready queue: circular list sentinel */
+	struct loop_timer mark;         /* end of the batch run_ready runs */
 	struct loop_timer **heap;       /* 1-based min-heap by deadline */
 	uint32_t nheap, capheap;
 	struct loop__task_link tasks;   /* pending tasks (circular list) */
@@ -102,6 +103,7 @@ int loop_new(loop_t **out)
 		return CRAWL_ENOMEM;
 	l->keep_fd = -1;
 	l->tasks.prev = l->tasks.next = &l->tasks;
+	l->ready.prev = l->ready.next = &l->ready;
 	int rc = loop_open_base(l);
 	if (rc)
 		goto fail;
@@ -241,23 +243,44 @@ void loop_timer_init(struct loop_timer *t, loop_fn fn, void *arg)
 
 int loop_timer_armed(const struct loop_timer *t)
 {
-	return t->heap_index || (t->queued && !t->cancelled);
+	return t->heap_index || t->queued;
 }
 
+static int ready_empty(const loop_t *l)
+{
+	return l->ready.next == &l->ready;
+}
+
+static void ready_link(loop_t *l, struct loop_timer *t)
+{
+	t->prev = l->ready.prev;
+	t->next = &l->ready;
+	l->ready.prev->next = t;
+	l->ready.prev = t;
+}
+
+static void ready_unlink(struct loop_timer *t)
+{
+	t->prev->next = t->next;
+	t->next->prev = t->prev;
+	t->next = t->prev = NULL;
+}
+
+/* Already queued: it keeps its place. */
 static void ready_push(loop_t *l, struct loop_timer *t)
 {
-	if (t->queued) {
-		t->cancelled = 0; /* still in the queue: just revive it */
+	if (t->queued)
 		return;
-	}
 	t->queued = 1;
-	t->cancelled = 0;
-	t->next = NULL;
-	if (l->tail)
-		l->tail->next = t;
-	else
-		l->head = t;
-	l->tail = t;
+	ready_link(l, t);
+}
+
+static void ready_remove(struct loop_timer *t)
+{
+	if (!t->queued)
+		return;
+	ready_unlink(t);
+	t->queued = 0;
 }
 
 void loop_timer_soon(loop_t *l, struct loop_timer *t)
@@ -269,8 +292,7 @@ void loop_timer_soon(loop_t *l, struct loop_timer *t)
 
 void loop_timer_at(loop_t *l, struct loop_timer *t, uint64_t deadline_ns)
 {
-	if (t->queued)
-		t->cancelled = 1;
+	ready_remove(t);
 	if (t->heap_index) {
 		t->deadline = deadline_ns;
 		heap_up(l, t->heap_index);
@@ -295,8 +317,7 @@ void loop_timer_stop(loop_t *l, struct loop_timer *t)
 {
 	if (t->heap_index)
 		heap_remove(l, t);
-	if (t->queued)
-		t->cancelled = 1;
+	ready_remove(t);
 }
 
 /* ---- call_soon / call_later handles ---- */
@@ -365,8 +386,7 @@ int loop_handle_cancel(loop_handle_t *h)
 	int rc = h->ran ? CRAWL_EDONE : 0;
 	if (!h->ran && loop_timer_armed(&h->t)) {
 		loop_timer_stop(h->loop, &h->t);
-		if (!h->t.queued)
-			h->refs--; /* the loop's reference: nothing will run it now */
+		h->refs--; /* the loop's reference: nothing will run it now */
 	}
 	handle_unref(h);
 	return rc;
@@ -382,7 +402,7 @@ void loop_handle_release(loop_handle_t *h)
 static void poll_io(loop_t *l)
 {
 	int flags = EVLOOP_ONCE;
-	if (l->head) {
+	if (!ready_empty(l)) {
 		flags |= EVLOOP_NONBLOCK;
 	} else if (l->nheap) {
 		uint64_t now = loop_update_time(l), when = l->heap[1]->deadline;
@@ -411,22 +431,19 @@ static void run_due_timers(loop_t *l)
 	}
 }
 
-/* Runs what was ready when the phase began; what they schedule waits for
- * the next iteration. */
+/* Runs what was ready when the phase began; what they schedule goes
+ * behind the mark and waits for the next iteration. A timer stopped
+ * meanwhile is unlinked, so it is simply not met. */
 static void run_ready(loop_t *l)
 {
-	struct loop_timer *t = l->head, *end = l->tail;
-	l->head = l->tail = NULL;
-	while (t) {
-		struct loop_timer *next = t == end ? NULL : t->next;
-		int skip = t->cancelled;
+	ready_link(l, &l->mark);
+	for (;;) {
+		struct loop_timer *t = l->ready.next;
+		ready_unlink(t);
+		if (t == &l->mark)
+			break;
 		t->queued = 0;
-		t->cancelled = 0;
-		if (!skip)
-			t->fn(t->arg);
-		else if (t->fn == handle_run)
-			handle_unref(t->arg);
-		t = next;
+		t->fn(t->arg);
 	}
 }
 
@@ -498,23 +515,19 @@ void loop__task_remove(loop_t *l, struct loop__task_link *link)
 
 static void drop_timers(loop_t *l)
 {
-	for (uint32_t i = 1; i <= l->nheap; i++) {
-		struct loop_timer *t = l->heap[i];
+	/* Popped one by one: a drop may stop other timers. */
+	while (l->nheap) {
+		struct loop_timer *t = l->heap[l->nheap--];
 		t->heap_index = 0;
 		if (t->drop)
 			t->drop(t->arg);
 	}
-	l->nheap = 0;
-	struct loop_timer *t = l->head;
-	l->head = l->tail = NULL;
-	while (t) {
-		struct loop_timer *next = t->next;
+	while (!ready_empty(l)) {
+		struct loop_timer *t = l->ready.next;
+		ready_unlink(t);
 		t->queued = 0;
-		if (t->drop && !t->cancelled)
+		if (t->drop)
 			t->drop(t->arg);
-		else if (t->cancelled && t->fn == handle_run)
-			handle_unref(t->arg);
-		t = next;
 	}
 }
 

@@ -37,10 +37,9 @@ struct loop_timer {
 	loop_fn drop;            /* public: called instead of fn when loop_close
 				  * discards the armed timer (release what it holds) */
 	uint64_t deadline;       /* ns on the loop clock */
-	struct loop_timer *next; /* ready-queue link */
+	struct loop_timer *next, *prev; /* ready-queue links */
 	uint32_t heap_index;     /* 1-based slot in the timer heap; 0 = none */
 	uint8_t queued;          /* on the ready queue */
-	uint8_t cancelled;       /* skip when its turn comes */
 };
 
 /* A callback handle returned by loop_call_soon / loop_call_later. */
@@ -102,7 +101,8 @@ void loop_timer_soon(loop_t *l, struct loop_timer *t);
 /* Runs t->fn at deadline_ns (absolute, loop clock); re-arming moves it. */
 void loop_timer_at(loop_t *l, struct loop_timer *t, uint64_t deadline_ns);
 void loop_timer_after(loop_t *l, struct loop_timer *t, double seconds);
-/* Disarms t wherever it is queued. Safe on a disarmed timer. */
+/* Disarms t wherever it is queued (unlinked at once: t may be freed
+ * afterwards). Safe on a disarmed timer. */
 void loop_timer_stop(loop_t *l, struct loop_timer *t);
 int loop_timer_armed(const struct loop_timer *t);
 

@@ -616,6 +616,33 @@ static void test_sim_zero_latency(void **state)
 	env_free(e);
 }
 
+/* A zero-latency fetch's timer sits in the loop's ready queue; cancelling
+ * it and dropping the future at once frees that timer before the loop
+ * runs again (a stopped timer must be out of every loop list). */
+static void test_sim_cancel_queued_then_free(void **state)
+{
+	struct env *e = env_new("latency=fixed:0");
+	future_t *f[3], *s;
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(fetch(e->fr, "sim://h0.sim/", NULL, &f[i]), 0);
+	assert_int_equal(future_cancel(f[1]), 0);
+	future_unref(f[1]);
+	assert_int_equal(sleep_future(e->loop, 0, NULL, &s), 0);
+	assert_int_equal(loop_run_until_complete(e->loop, s, NULL), 0);
+	future_unref(s);
+	assert_int_equal(loop_run_until_complete(e->loop, f[2], NULL), 0);
+	assert_int_equal(fetch_response_of(f[0])->status, 200);
+	/* and once more with the loop closed right after */
+	future_t *g;
+	assert_int_equal(fetch(e->fr, "sim://h0.sim/", NULL, &g), 0);
+	assert_int_equal(future_cancel(g), 0);
+	future_unref(g);
+	future_unref(f[0]);
+	future_unref(f[2]);
+	env_free(e);
+}
+
 static void test_robots(void **state)
 {
 	struct env *e = env_new("robots=1");
@@ -649,6 +676,7 @@ int main(void)
 		cmocka_unit_test(test_sim_tasks),
 		cmocka_unit_test(test_free_with_inflight),
 		cmocka_unit_test(test_sim_zero_latency),
+		cmocka_unit_test(test_sim_cancel_queued_then_free),
 		cmocka_unit_test(test_robots),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
