@@ -179,7 +179,8 @@ static int build_scope(struct crawl *c, char *err, size_t len)
 	const struct crawl_spec *s = &c->spec;
 	int rc = url_scope_new(&c->scope);
 	for (size_t i = 0; rc == 0 && i < s->ndomains; i++)
-		rc = url_scope_add_domain(c->scope, s->domains[i]);
+		if ((rc = url_scope_add_domain(c->scope, s->domains[i])) == CRAWL_EINVAL)
+			snprintf(err, len, "bad domain '%s'", s->domains[i]);
 	for (size_t i = 0; rc == 0 && i < s->nseeds; i++) {
 		char host[URL_HOST_MAX];
 		rc = url_host(s->seeds[i], host, sizeof host);
