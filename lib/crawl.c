@@ -791,19 +791,31 @@ int crawl_save(const struct crawl *c, char **frontier, size_t *flen, void **seen
 	return rc;
 }
 
+/* A checkpoint line is usable if its URL names a host. */
+static int check_line(void *arg, const char *url, const char *referrer, unsigned depth,
+		      unsigned attempt)
+{
+	char key[URL_HOST_MAX];
+	(void)arg, (void)referrer, (void)depth, (void)attempt;
+	return url_host(url, key, sizeof key) == 0 ? 0 : CRAWL_EINVAL;
+}
+
 int crawl_restore(struct crawl *c, const char *frontier, size_t flen, const void *seen,
 		  size_t slen)
 {
 	if (c->state != CRAWL_IDLE || c->restored)
 		return CRAWL_EBUSY;
-	struct seen *s = NULL;
-	int rc = seen_load_buf(&s, seen, slen);
+	/* Check everything before changing anything: a refused checkpoint leaves
+	 * the crawl as it was, to start from its seeds. */
+	int rc = frontier_parse(frontier, flen, check_line, NULL);
 	if (rc)
+		return rc;
+	struct seen *s = NULL;
+	if ((rc = seen_load_buf(&s, seen, slen)) != 0)
 		return rc;
 	seen_free(c->seen);
 	c->seen = s;
-	rc = frontier_parse(frontier, flen, push_url, c);
-	if (rc == 0)
-		c->restored = 1;
-	return rc;
+	c->restored = 1;
+	/* Only memory can fail now; the crawl then holds part of the queue. */
+	return frontier_parse(frontier, flen, push_url, c);
 }

@@ -102,7 +102,8 @@ future_t *crawl_future(struct crawl *c);
 
 /* Checkpoint: the frontier (queued and in-flight URLs) and the seen-set,
  * as two malloc'd buffers. restore (before start): the crawl continues from
- * there instead of the seeds. Errors: CRAWL_ENOMEM, CRAWL_EINVAL (corrupt). */
+ * there instead of the seeds. Errors: CRAWL_ENOMEM, CRAWL_EINVAL (corrupt:
+ * the crawl is then unchanged), CRAWL_EBUSY (started or already restored). */
 int crawl_save(const struct crawl *c, char **frontier, size_t *flen, void **seen, size_t *slen);
 int crawl_restore(struct crawl *c, const char *frontier, size_t flen, const void *seen,
 		  size_t slen);
