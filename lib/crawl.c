@@ -21,6 +21,8 @@ struct host_state {
 	int robots_state;
 	struct crawl *crawl;
 	struct frontier_host *fh;
+	task_t *robots_task;             /* while its robots.txt is fetched */
+	struct host_state *next_pending; /* robots.txt not asked for yet */
 };
 
 /* One page being fetched: the argument of its task. */
@@ -48,7 +50,9 @@ struct crawl {
 	future_t *done;
 	struct loop_timer pump_timer;
 	struct page_job *jobs; /* in flight */
-	int inflight, robots_inflight;
+	struct host_state *robots_pending;
+	int inflight, robots_inflight; /* tasks whose done callback has not run */
+	int freeing; /* crawl_free came while tasks were alive: the last frees */
 	long dispatched;
 	uint32_t *depth_open; /* queued + in flight, per depth */
 	unsigned batch_depth;
@@ -60,6 +64,7 @@ struct crawl {
 };
 
 static void pump(struct crawl *c);
+static void crawl_destroy(struct crawl *c);
 
 static const int default_retry[] = {429, 500, 502, 503, 504};
 
@@ -313,6 +318,10 @@ static int host_for(struct crawl *c, const char *url, struct frontier_host **out
 	(*out)->data = hs;
 	(*out)->delay_ns = (uint64_t)(c->spec.delay * 1e9);
 	(*out)->ready = !c->spec.obey_robots;
+	if (c->spec.obey_robots) {
+		hs->next_pending = c->robots_pending;
+		c->robots_pending = hs;
+	}
 	return 0;
 }
 
@@ -467,15 +476,34 @@ static int page_task(void *arg, void **result)
 	if (rc != CRAWL_ECANCELLED || c->state != CRAWL_CANCELLED)
 		record(c, &r);
 	future_unref(fut);
+	*result = NULL;
+	return 0;
+}
+
+/* After a task's end, whatever it was: the crawl goes on, or the deferred
+ * free completes with the last task. */
+static void task_ended(struct crawl *c)
+{
+	if (!c->freeing)
+		pump(c);
+	else if (c->inflight == 0 && c->robots_inflight == 0)
+		crawl_destroy(c);
+}
+
+/* The page task's done callback. A task cancelled before its first step
+ * never runs its body, so the bookkeeping lives here, not in page_task. */
+static void job_end(future_t *f, void *arg)
+{
+	struct page_job *j = arg;
+	struct crawl *c = j->crawl;
+	(void)f;
 	frontier_done(c->fr, j->host);
 	job_unlink(c, j);
 	c->inflight--;
 	frontier_item_clear(&j->item);
 	task_unref(j->task);
 	free(j);
-	pump(c);
-	*result = NULL;
-	return 0;
+	task_ended(c);
 }
 
 /* ---- robots.txt, once per host ---- */
@@ -522,26 +550,48 @@ static int robots_task(void *arg, void **result)
 	if (rc != CRAWL_ECANCELLED)
 		robots_set(hs, robots_from(c, rc, resp));
 	future_unref(fut);
-	c->robots_inflight--;
-	pump(c);
 	*result = NULL;
 	return 0;
 }
 
-static void start_robots(void *arg, struct frontier_host *h)
+static void robots_end(future_t *f, void *arg)
 {
-	struct crawl *c = arg;
-	struct host_state *hs = h->data;
+	struct host_state *hs = arg;
+	struct crawl *c = hs->crawl;
+	(void)f;
+	task_unref(hs->robots_task);
+	hs->robots_task = NULL;
+	c->robots_inflight--;
+	task_ended(c);
+}
+
+static void start_robots(struct crawl *c, struct host_state *hs)
+{
 	task_t *t;
-	if (!hs || hs->robots_state != ROBOTS_UNKNOWN || c->state != CRAWL_RUNNING)
-		return;
 	hs->robots_state = ROBOTS_FETCHING;
 	if (task_create(c->loop, robots_task, hs, NULL, &t) != 0) {
 		robots_set(hs, NULL); /* cannot ask: fetch without rules */
 		return;
 	}
+	if (future_add_done_callback(task_future(t), robots_end, hs) != 0) {
+		task_cancel(t); /* not started: its body never runs */
+		task_unref(t);
+		robots_set(hs, NULL);
+		return;
+	}
+	hs->robots_task = t;
 	c->robots_inflight++;
-	task_unref(t);
+}
+
+/* Hosts are listed when created, so a pump costs nothing per known host. */
+static void start_pending_robots(struct crawl *c)
+{
+	while (c->robots_pending) {
+		struct host_state *hs = c->robots_pending;
+		c->robots_pending = hs->next_pending;
+		hs->next_pending = NULL;
+		start_robots(c, hs);
+	}
 }
 
 /* ---- the pump ---- */
@@ -574,6 +624,10 @@ static int dispatch(struct crawl *c, struct frontier_item *it, struct frontier_h
 	j->item = *it;
 	j->host = h;
 	int rc = task_create(c->loop, page_task, j, NULL, &j->task);
+	if (rc == 0 && (rc = future_add_done_callback(task_future(j->task), job_end, j)) != 0) {
+		task_cancel(j->task); /* not started: its body never runs */
+		task_unref(j->task);
+	}
 	if (rc) {
 		free(j);
 		return rc;
@@ -591,7 +645,7 @@ static void pump(struct crawl *c)
 {
 	if (c->state == CRAWL_RUNNING) {
 		if (c->spec.obey_robots)
-			frontier_each_host(c->fr, start_robots, c);
+			start_pending_robots(c);
 		uint64_t wake = 0, now = loop_update_time(c->loop);
 		struct frontier_item it;
 		struct frontier_host *h;
@@ -625,18 +679,41 @@ static void host_state_free(void *arg, struct frontier_host *h)
 {
 	(void)arg;
 	struct host_state *hs = h->data;
-	if (hs)
+	if (hs) {
 		robots_free(hs->robots);
+		task_unref(hs->robots_task); /* only left when the loop closed first */
+	}
 	free(hs);
 	h->data = NULL;
 }
 
-void crawl_free(struct crawl *c)
+static void cancel_robots(void *arg, struct frontier_host *h)
 {
-	if (!c)
-		return;
+	(void)arg;
+	struct host_state *hs = h->data;
+	if (hs && hs->robots_task)
+		task_cancel(hs->robots_task);
+}
+
+static void cancel_tasks(struct crawl *c)
+{
 	for (struct page_job *j = c->jobs; j; j = j->next)
-		task_cancel(j->task); /* their ends run on the loop; see crawl.h */
+		task_cancel(j->task);
+	if (c->robots_inflight)
+		frontier_each_host(c->fr, cancel_robots, NULL);
+}
+
+/* Frees everything. Jobs are left only when the loop closed with their
+ * tasks alive (their done callbacks never ran): drop them here. */
+static void crawl_destroy(struct crawl *c)
+{
+	while (c->jobs) {
+		struct page_job *j = c->jobs;
+		c->jobs = j->next;
+		frontier_item_clear(&j->item);
+		task_unref(j->task);
+		free(j);
+	}
 	loop_timer_stop(c->loop, &c->pump_timer);
 	pipeline_free(c->pipe);
 	if (c->fr)
@@ -650,6 +727,22 @@ void crawl_free(struct crawl *c)
 	free(c->strings);
 	free(c->depth_open);
 	free(c);
+}
+
+void crawl_free(struct crawl *c)
+{
+	if (!c)
+		return;
+	memset(&c->cb, 0, sizeof c->cb); /* the caller hears nothing more */
+	if ((c->inflight || c->robots_inflight) && !loop_is_closed(c->loop)) {
+		/* Tasks still use c: cancel them, the last one's end frees. */
+		c->freeing = 1;
+		c->state = CRAWL_CANCELLED;
+		cancel_tasks(c);
+		loop_timer_stop(c->loop, &c->pump_timer);
+		return;
+	}
+	crawl_destroy(c);
 }
 
 static int crawl_alloc(struct crawl *c)
@@ -689,7 +782,7 @@ int crawl_new(struct crawl **out, loop_t *l, struct fetcher *f, const struct cra
 	if (rc) {
 		if (rc == CRAWL_ENOMEM)
 			snprintf(err, errlen, "out of memory");
-		crawl_free(c);
+		crawl_destroy(c);
 		return rc;
 	}
 	*out = c;
@@ -738,8 +831,7 @@ int crawl_cancel(struct crawl *c)
 	if (c->state == CRAWL_DONE || c->state == CRAWL_CANCELLED)
 		return CRAWL_EDONE;
 	c->state = CRAWL_CANCELLED;
-	for (struct page_job *j = c->jobs; j; j = j->next)
-		task_cancel(j->task);
+	cancel_tasks(c);
 	loop_timer_soon(c->loop, &c->pump_timer);
 	return 0;
 }

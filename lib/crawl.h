@@ -108,8 +108,11 @@ int crawl_save(const struct crawl *c, char **frontier, size_t *flen, void **seen
 int crawl_restore(struct crawl *c, const char *frontier, size_t flen, const void *seen,
 		  size_t slen);
 
-/* Cancels if running (the loop must then run until crawl_future is done
- * before the free completes cleanly) and frees. */
+/* Frees c; no callback is called from here on. With tasks still alive (a
+ * running or cancelled crawl whose fetches have not ended) it cancels them
+ * and returns at once: the memory goes when the loop has run their ends,
+ * so keep running the loop (not loop_close) for that. Call it before
+ * loop_free. NULL is fine. */
 void crawl_free(struct crawl *c);
 
 const char *crawl_state_name(enum crawl_state s);
