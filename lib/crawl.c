@@ -23,6 +23,7 @@ struct host_state {
 	struct frontier_host *fh;
 	task_t *robots_task;             /* while its robots.txt is fetched */
 	struct host_state *next_pending; /* robots.txt not asked for yet */
+	char scheme[8];                  /* of the host's first URL: robots.txt's */
 };
 
 /* One page being fetched: the argument of its task. */
@@ -315,6 +316,9 @@ static int host_for(struct crawl *c, const char *url, struct frontier_host **out
 		return CRAWL_ENOMEM;
 	hs->crawl = c;
 	hs->fh = *out;
+	/* URLs are normalised: the scheme is lower case, before the ':'. */
+	size_t n = strcspn(url, ":");
+	memcpy(hs->scheme, url, n < sizeof hs->scheme ? n : sizeof hs->scheme - 1);
 	(*out)->data = hs;
 	(*out)->delay_ns = (uint64_t)(c->spec.delay * 1e9);
 	(*out)->ready = !c->spec.obey_robots;
@@ -538,8 +542,7 @@ static int robots_task(void *arg, void **result)
 	struct host_state *hs = arg;
 	struct crawl *c = hs->crawl;
 	char url[URL_HOST_MAX + 32];
-	const char *scheme = strncmp(c->spec.seeds[0], "sim:", 4) == 0 ? "sim" : "http";
-	snprintf(url, sizeof url, "%s://%s/robots.txt", scheme, hs->fh->key);
+	snprintf(url, sizeof url, "%s://%s/robots.txt", hs->scheme, hs->fh->key);
 	struct fetch_opts o;
 	fill_opts(c, &o);
 	future_t *fut = NULL;
