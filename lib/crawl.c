@@ -34,6 +34,7 @@ struct page_job {
 	task_t *task;
 	struct page_job *prev, *next;
 	unsigned nlinks;
+	int reported; /* its result is out: a checkpoint must not re-queue it */
 };
 
 struct crawl {
@@ -477,6 +478,7 @@ static int page_task(void *arg, void **result)
 		if (fr)
 			r.status = (int)fr->status;
 	}
+	j->reported = 1;
 	if (rc != CRAWL_ECANCELLED || c->state != CRAWL_CANCELLED)
 		record(c, &r);
 	future_unref(fut);
@@ -873,8 +875,9 @@ int crawl_save(const struct crawl *c, char **frontier, size_t *flen, void **seen
 	}
 	fwrite(buf, 1, len, m);
 	for (const struct page_job *j = c->jobs; j; j = j->next)
-		fprintf(m, "%u\t0\t%s\t%s\n", j->item.depth, j->item.url,
-			j->item.referrer ? j->item.referrer : "");
+		if (!j->reported)
+			fprintf(m, "%u\t0\t%s\t%s\n", j->item.depth, j->item.url,
+				j->item.referrer ? j->item.referrer : "");
 	free(buf);
 	if (fclose(m) != 0)
 		return CRAWL_ENOMEM;
