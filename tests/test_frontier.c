@@ -67,7 +67,7 @@ static void test_host_table(void **state)
 	assert_int_equal(a->ready, 0);
 	assert_int_equal(a->active, 0);
 	/* Enough hosts to grow the table several times; each stays findable. */
-	char key[32];
+	char key[48];
 	for (int i = 0; i < 2000; i++) {
 		snprintf(key, sizeof key, "h%d.example:%d", i, 8000 + i);
 		assert_int_equal(frontier_host(f, key, &b), 0);
@@ -95,7 +95,7 @@ static void test_each_host(void **state)
 	(void)state;
 	struct frontier *f = NULL;
 	assert_int_equal(frontier_new(&f, 1), 0);
-	char key[32];
+	char key[48];
 	for (int i = 0; i < 300; i++) {
 		snprintf(key, sizeof key, "h%d", i);
 		host(f, key);
