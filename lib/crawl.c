@@ -343,12 +343,17 @@ static int push_url(void *arg, const char *url, const char *referrer, unsigned d
 	return rc;
 }
 
-/* A normalised URL enters the frontier once, if in scope and depth. */
+/* A normalised URL enters the frontier once, if in scope and depth. Most
+ * links of a page are known already: the seen-set's hash lookup answers
+ * them before the scope check, which parses the URL (ten times dearer). */
 static int enqueue(struct crawl *c, const char *url, const char *referrer, unsigned depth)
 {
-	if (depth > (unsigned)c->spec.max_depth || !url_scope_allows(c->scope, url))
+	if (depth > (unsigned)c->spec.max_depth)
 		return 0;
-	int rc = seen_add(c->seen, url, strlen(url));
+	uint64_t h = seen_hash(url, strlen(url));
+	if (seen_contains_hash(c->seen, h) || !url_scope_allows(c->scope, url))
+		return 0;
+	int rc = seen_add_hash(c->seen, h);
 	if (rc <= 0)
 		return rc;
 	return push_url(c, url, referrer, depth, 0);
