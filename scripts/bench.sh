@@ -10,7 +10,7 @@
 # NAME to BENCHES.
 set -eu
 
-BENCHES="coro"
+BENCHES="coro crawl"
 RESULTS=bench/RESULTS.md
 UCONTEXT_BUILD=build-ucontext
 
@@ -50,6 +50,13 @@ bench_coro() {
 		printf "target switch_ns asm <= 10: %s (%.1f)\n", ((a <= 10) ? "met" : "NOT met"), a
 		printf "target ucontext/asm >= 50: %s (%.1f)\n", ((r >= 50) ? "met" : "NOT met"), r
 	}'
+}
+
+# bench_crawl: crawld against Go, aiohttp, Scrapy and wget2 on a 20,000-page nginx site,
+# and a million-page simulated web (scripts/bench_crawl.sh does the work).
+bench_crawl() {
+	need_binary "$build/bench/bench_crawl"
+	scripts/bench_crawl.sh "$build" || die "scripts/bench_crawl.sh failed"
 }
 
 cpu_model() {
