@@ -57,8 +57,10 @@ struct crawl {
 	int freeing; /* crawl_free came while tasks were alive: the last frees */
 	long dispatched;
 	uint32_t *depth_open; /* queued + in flight, per depth */
-	unsigned batch_depth;
+	unsigned batch_depth;  /* per-depth batches: the level being collected */
 	size_t batch_count;
+	struct crawl_result **held; /* results deeper than batch_depth, waiting */
+	size_t nheld, held_cap;
 	uint64_t started;
 	struct crawl_stats st;
 	enum crawl_state state;
@@ -258,26 +260,66 @@ static void emit_batch(void *arg, struct pipeline_batch *b)
 	pipeline_batch_free(b);
 }
 
-/* A depth level's batch closes once no URL of that depth or less is open. */
-static void maybe_end_batches(struct crawl *c)
+static void send_result(struct crawl *c, struct crawl_result *r)
 {
-	if (c->spec.batch_size) {
-		if (c->batch_count >= c->spec.batch_size) {
-			pipeline_end_batch(c->pipe);
-			c->batch_count = 0;
+	if (pipeline_send(c->pipe, r) == 0)
+		c->batch_count++;
+	else
+		result_free(r);
+}
+
+/* A result of a deeper level than the one being collected waits for its
+ * level's batch; without memory for that it goes in the current one. */
+static void hold_result(struct crawl *c, struct crawl_result *r)
+{
+	if (c->nheld == c->held_cap) {
+		size_t cap = c->held_cap ? c->held_cap * 2 : 64;
+		struct crawl_result **v = realloc(c->held, cap * sizeof *v);
+		if (!v) {
+			send_result(c, r);
+			return;
 		}
-		return;
+		c->held = v;
+		c->held_cap = cap;
 	}
-	while (c->batch_depth <= (unsigned)c->spec.max_depth && !c->depth_open[c->batch_depth]) {
-		if (pipeline_pending(c->pipe))
-			pipeline_end_batch(c->pipe);
-		c->batch_count = 0;
-		c->batch_depth++;
-		if (c->batch_depth <= (unsigned)c->spec.max_depth &&
-		    c->depth_open[c->batch_depth] == 0 && c->inflight == 0 &&
-		    frontier_queued(c->fr) == 0)
-			continue;
-		break;
+	c->held[c->nheld++] = r;
+}
+
+/* Opens the batch of level d: closes the current one, sends d's results. */
+static void open_level(struct crawl *c, unsigned d)
+{
+	if (pipeline_pending(c->pipe))
+		pipeline_end_batch(c->pipe);
+	c->batch_count = 0;
+	c->batch_depth = d;
+	size_t k = 0;
+	for (size_t i = 0; i < c->nheld; i++) {
+		if (c->held[i]->depth == d)
+			send_result(c, c->held[i]);
+		else
+			c->held[k++] = c->held[i];
+	}
+	c->nheld = k;
+}
+
+/* Per depth: level d's batch closes once no URL of depth d is open. Levels
+ * close in order, and URLs of depth d + 1 only come from pages of depth d,
+ * so the next level's count is final by then. */
+static void close_levels(struct crawl *c)
+{
+	while (c->batch_depth <= (unsigned)c->spec.max_depth && !c->depth_open[c->batch_depth])
+		open_level(c, c->batch_depth + 1);
+}
+
+/* At the end: whatever waits goes out, one batch per depth, in order. */
+static void flush_held(struct crawl *c)
+{
+	while (c->nheld) {
+		unsigned d = UINT32_MAX;
+		for (size_t i = 0; i < c->nheld; i++)
+			if (c->held[i]->depth < d)
+				d = c->held[i]->depth;
+		open_level(c, d);
 	}
 }
 
@@ -291,14 +333,19 @@ static void record(struct crawl *c, const struct crawl_result *r)
 	c->st.links += r->links;
 	if (c->cb.page)
 		c->cb.page(c->cb.arg, r);
-	struct crawl_result *copy = result_copy(r);
-	if (copy && pipeline_send(c->pipe, copy) == 0)
-		c->batch_count++;
-	else
-		free(copy);
 	if (r->depth <= (unsigned)c->spec.max_depth && c->depth_open[r->depth])
 		c->depth_open[r->depth]--;
-	maybe_end_batches(c);
+	struct crawl_result *copy = result_copy(r);
+	if (copy && !c->spec.batch_size && r->depth > c->batch_depth)
+		hold_result(c, copy);
+	else if (copy)
+		send_result(c, copy);
+	if (!c->spec.batch_size) {
+		close_levels(c);
+	} else if (c->batch_count >= c->spec.batch_size) {
+		pipeline_end_batch(c->pipe);
+		c->batch_count = 0;
+	}
 }
 
 /* ---- queueing ---- */
@@ -618,6 +665,7 @@ static void finish(struct crawl *c, enum crawl_state end)
 		return;
 	c->state = end;
 	loop_timer_stop(c->loop, &c->pump_timer);
+	flush_held(c);
 	pipeline_finish(c->pipe);
 	crawl_stats(c, &c->st);
 	if (c->cb.done)
@@ -736,6 +784,9 @@ static void crawl_destroy(struct crawl *c)
 		free(c->strings[i]);
 	free(c->strings);
 	free(c->depth_open);
+	for (size_t i = 0; i < c->nheld; i++)
+		result_free(c->held[i]);
+	free(c->held);
 	free(c);
 }
 
