@@ -124,6 +124,8 @@ struct rec {
 	size_t nbatches, bcap;
 	struct strs batch_urls;
 	int unsorted;    /* a batch was out of order */
+	int mixed;       /* a batch held results of several depths */
+	int per_depth;   /* the crawl makes one batch per depth level */
 	int done_calls;
 	enum crawl_state end;
 	struct crawl_stats st;
@@ -191,6 +193,8 @@ static void on_batch(void *arg, const struct crawl_result *const *rs, size_t n)
 	}
 	rc->batch_n[rc->nbatches++] = n;
 	for (size_t i = 0; i < n; i++) {
+		if (rs[i]->depth != rs[0]->depth)
+			rc->mixed++;
 		if (i && key_cmp(rc->sort, rs[i - 1], rs[i]) >= 0)
 			rc->unsorted++;
 		rc->batch_urls.v = realloc(rc->batch_urls.v, (rc->batch_urls.n + 1) * sizeof(char *));
@@ -326,6 +330,7 @@ static void crawl_begin(struct env *e, const struct crawl_spec *s, struct rec *r
 	struct crawl_callbacks cb = {on_page, on_batch, on_done, rc};
 	rc->loop = e->loop;
 	rc->sort = s->sort_by;
+	rc->per_depth = s->batch_size == 0;
 	int r = crawl_new(&rc->crawl, e->loop, e->fr, s, &cb, err, sizeof err);
 	if (r != 0)
 		fail_msg("crawl_new: %s (%s)", crawl_errname(r), err);
@@ -358,6 +363,8 @@ static void check_common(struct rec *rc)
 	/* Every result is in exactly one batch (for a crawl that was not cancelled). */
 	if (rc->end == CRAWL_DONE) {
 		assert_same_set(&rc->batch_urls, &urls);
+		if (rc->per_depth)
+			assert_int_equal(rc->mixed, 0);
 		uint64_t ok = 0, bad = 0;
 		for (size_t i = 0; i < rc->n; i++) {
 			if (rc->r[i].error || rc->r[i].status >= 400)
@@ -844,36 +851,36 @@ static void test_sim_batch_size(void **state)
 	env_fini(&e);
 }
 
-/* Per-depth batches: a seed, then one batch per depth level, each holding
- * the URLs of that depth only (one host, concurrency 1: the levels are
- * strict). */
+/* Per-depth batches: the seed, then one batch per depth level, each holding
+ * every URL of that depth and no other, whether the fetches run one at a
+ * time or many at once with latencies that reorder their ends. */
 static void test_sim_depth_batches(void **state)
 {
 	(void)state;
 	struct env e;
-	env_init(&e, "pages=50,links=3,offsite=0,broken=0");
-	struct crawl_spec s;
-	spec_init(&s, sim_seed, 1);
-	s.concurrency = 1;
-	s.per_host = 1;
-	struct rec rc = {0};
-	run_crawl(&e, &s, &rc);
-	assert_int_equal(rc.n, 50);
-	unsigned maxd = 0;
-	for (size_t i = 0; i < rc.n; i++)
-		maxd = rc.r[i].depth > maxd ? rc.r[i].depth : maxd;
-	assert_int_equal(rc.nbatches, maxd + 1);
-	assert_int_equal(rc.batch_n[0], 1);
-	size_t k = 0;
-	for (size_t bi = 0; bi < rc.nbatches; bi++) {
-		size_t want = 0;
+	env_init(&e, "pages=300,links=3,offsite=0,broken=0,latency=uniform:1:20,seed=4");
+	for (int conc = 1; conc <= 32; conc *= 32) {
+		struct crawl_spec s;
+		spec_init(&s, sim_seed, 1);
+		s.concurrency = conc;
+		s.per_host = conc;
+		struct rec rc = {0};
+		run_crawl(&e, &s, &rc);
+		assert_int_equal(rc.n, 300);
+		assert_int_equal(rc.mixed, 0);
+		unsigned maxd = 0;
 		for (size_t i = 0; i < rc.n; i++)
-			want += rc.r[i].depth == bi;
-		assert_int_equal(rc.batch_n[bi], want);
-		k += want;
+			maxd = rc.r[i].depth > maxd ? rc.r[i].depth : maxd;
+		assert_int_equal(rc.nbatches, maxd + 1);
+		assert_int_equal(rc.batch_n[0], 1);
+		for (size_t bi = 0; bi < rc.nbatches; bi++) {
+			size_t want = 0;
+			for (size_t i = 0; i < rc.n; i++)
+				want += rc.r[i].depth == bi;
+			assert_int_equal(rc.batch_n[bi], want);
+		}
+		rec_free(&rc);
 	}
-	assert_int_equal(k, rc.n);
-	rec_free(&rc);
 	env_fini(&e);
 }
 
