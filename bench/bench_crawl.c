@@ -61,9 +61,9 @@ static double now_s(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_crawl crawl URL | sim SPEC [--concurrency N] [--name NAME]\n"
-			"         [--expect N] [--batch N] [--timeout S]\n"
-			"       bench_crawl exec NAME [--expect N] [--count-dir DIR] [--timeout S]"
-			" -- CMD ARG...\n");
+	                "         [--expect N] [--batch N] [--timeout S]\n"
+	                "       bench_crawl exec NAME [--expect N] [--count-dir DIR] [--timeout S]"
+	                " -- CMD ARG...\n");
 	exit(2);
 }
 
@@ -108,7 +108,7 @@ static void parse_opts(int argc, char **argv, int i, struct opts *o)
 
 /* The value lines; returns the exit status (1 if the count is not the expected one). */
 static int report(const struct opts *o, unsigned long long pages, double wall, double cpu,
-		  long maxrss_kib)
+                  long maxrss_kib)
 {
 	const char *n = o->name;
 	printf("pages %s %llu\n", n, pages);
@@ -304,13 +304,13 @@ static int run_exec(const struct opts *o)
 		pages = 0;
 	}
 	return report(o, (unsigned long long)pages, wall, tv_s(ru.ru_utime) + tv_s(ru.ru_stime),
-		      ru.ru_maxrss);
+	              ru.ru_maxrss);
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = {.name = "crawld", .concurrency = 64, .expect = -1, .batch = 1000,
-			 .timeout = 600};
+	struct opts o = {
+	    .name = "crawld", .concurrency = 64, .expect = -1, .batch = 1000, .timeout = 600};
 	if (argc < 3)
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);

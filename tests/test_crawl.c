@@ -99,7 +99,7 @@ static void assert_same_set(struct strs *got, struct strs *want)
 		const char *w = i < want->n ? want->v[i] : "(none)";
 		if (strcmp(g, w) != 0)
 			fail_msg("sets differ at %zu (%zu vs %zu): got %s, want %s", i, got->n,
-				 want->n, g, w);
+			         want->n, g, w);
 	}
 }
 
@@ -123,13 +123,13 @@ struct rec {
 	size_t *batch_n; /* size of each batch, in order */
 	size_t nbatches, bcap;
 	struct strs batch_urls;
-	int unsorted;    /* a batch was out of order */
-	int mixed;       /* a batch held results of several depths */
-	int per_depth;   /* the crawl makes one batch per depth level */
+	int unsorted;  /* a batch was out of order */
+	int mixed;     /* a batch held results of several depths */
+	int per_depth; /* the crawl makes one batch per depth level */
 	int done_calls;
 	enum crawl_state end;
 	struct crawl_stats st;
-	int after_done;  /* callbacks after done */
+	int after_done; /* callbacks after done */
 	int timed_out;
 	/* Actions taken from the page callback when n reaches a count (0: never). */
 	size_t pause_at, cancel_at, save_at;
@@ -153,10 +153,16 @@ static void on_page(void *arg, const struct crawl_result *r)
 	}
 	uint64_t now = loop_now(rc->loop);
 	struct res *o = &rc->r[rc->n++];
-	*o = (struct res){.url = strdup(r->url), .status = r->status, .error = r->error,
-			  .depth = r->depth, .attempts = r->attempts, .links = r->links,
-			  .bytes = r->bytes, .fetch_ms = r->fetch_ms, .end = now,
-			  .start = now - (uint64_t)llround(r->fetch_ms * 1e6)};
+	*o = (struct res){.url = strdup(r->url),
+	                  .status = r->status,
+	                  .error = r->error,
+	                  .depth = r->depth,
+	                  .attempts = r->attempts,
+	                  .links = r->links,
+	                  .bytes = r->bytes,
+	                  .fetch_ms = r->fetch_ms,
+	                  .end = now,
+	                  .start = now - (uint64_t)llround(r->fetch_ms * 1e6)};
 	if (rc->n == rc->pause_at)
 		rc->pause_rc = crawl_pause(rc->crawl);
 	if (rc->n == rc->save_at) {
@@ -197,7 +203,8 @@ static void on_batch(void *arg, const struct crawl_result *const *rs, size_t n)
 			rc->mixed++;
 		if (i && key_cmp(rc->sort, rs[i - 1], rs[i]) >= 0)
 			rc->unsorted++;
-		rc->batch_urls.v = realloc(rc->batch_urls.v, (rc->batch_urls.n + 1) * sizeof(char *));
+		rc->batch_urls.v =
+		    realloc(rc->batch_urls.v, (rc->batch_urls.n + 1) * sizeof(char *));
 		if (!rc->batch_urls.v)
 			abort();
 		rc->batch_urls.v[rc->batch_urls.n++] = strdup(rs[i]->url);
@@ -429,8 +436,8 @@ static int bfs_link(void *arg, const struct simweb_link *l)
 
 /* Every URL a breadth-first crawl from seed reaches within max_depth on web,
  * keeping only links that ok accepts. */
-static void sim_expect(const struct simweb *web, const char *seed, unsigned max_depth,
-		       url_pred ok, void *ok_arg, struct bfs *b)
+static void sim_expect(const struct simweb *web, const char *seed, unsigned max_depth, url_pred ok,
+                       void *ok_arg, struct bfs *b)
 {
 	memset(b, 0, sizeof *b);
 	bfs_add(b, seed, 0);
@@ -795,7 +802,7 @@ static void test_sim_sorted_batches(void **state)
 	(void)state;
 	struct env e;
 	env_init(&e, "pages=120,links=4,offsite=0,broken=0.2,e404=0.05,latency=uniform:1:9,"
-		     "size=3000,seed=9");
+	             "size=3000,seed=9");
 	for (int key = CRAWL_SORT_URL; key <= CRAWL_SORT_SIZE; key++) {
 		for (int by_size = 0; by_size < 2; by_size++) {
 			struct crawl_spec s;
@@ -915,8 +922,7 @@ static int ctl_task(void *arg, void **result)
 	c->in_flight_after = st.in_flight;
 	c->final_queued = st.queued;
 	if (c->save) {
-		c->save_rc =
-		    crawl_save(cr, &c->rc->fr, &c->rc->flen, &c->rc->seen, &c->rc->slen);
+		c->save_rc = crawl_save(cr, &c->rc->fr, &c->rc->flen, &c->rc->seen, &c->rc->slen);
 		crawl_cancel(cr);
 		return 0;
 	}
@@ -1047,15 +1053,14 @@ static void test_sim_free_running(void **state)
 /* ---- checkpoints ---- */
 
 static void restore_and_run(struct env *e, const struct crawl_spec *s, struct rec *first,
-			    struct rec *second)
+                            struct rec *second)
 {
 	crawl_begin(e, s, second);
-	assert_int_equal(crawl_restore(second->crawl, first->fr, first->flen, first->seen,
-				       first->slen),
-			 0);
-	assert_int_equal(crawl_restore(second->crawl, first->fr, first->flen, first->seen,
-				       first->slen),
-			 CRAWL_EBUSY);
+	assert_int_equal(
+	    crawl_restore(second->crawl, first->fr, first->flen, first->seen, first->slen), 0);
+	assert_int_equal(
+	    crawl_restore(second->crawl, first->fr, first->flen, first->seen, first->slen),
+	    CRAWL_EBUSY);
 	assert_int_equal(crawl_start(second->crawl), 0);
 	crawl_finish(e, second);
 	check_common(second);
@@ -1149,7 +1154,7 @@ static void test_restore_corrupt(void **state)
 	assert_int_equal(crawl_restore(b.crawl, a.fr, a.flen, a.seen, a.slen / 2), CRAWL_EINVAL);
 	assert_int_equal(crawl_restore(b.crawl, "x\ty\n", 4, a.seen, a.slen), CRAWL_EINVAL);
 	assert_int_equal(crawl_restore(b.crawl, "0\t0\tnot a url\t\n", 15, a.seen, a.slen),
-			 CRAWL_EINVAL);
+	                 CRAWL_EINVAL);
 	/* Failed restores leave the crawl as it was: it starts from its seeds. */
 	assert_int_equal(crawl_start(b.crawl), 0);
 	crawl_finish(&e, &b);
@@ -1163,7 +1168,7 @@ static void test_restore_corrupt(void **state)
 /* ---- bad specs ---- */
 
 static void expect_bad_spec(struct env *e, const struct crawl_spec *s, int want,
-			    const char *msg_part)
+                            const char *msg_part)
 {
 	char err[256] = "";
 	struct crawl *c = (struct crawl *)&err; /* must stay untouched */
@@ -1171,7 +1176,7 @@ static void expect_bad_spec(struct env *e, const struct crawl_spec *s, int want,
 	int r = crawl_new(&c, e->loop, e->fr, s, NULL, err, sizeof err);
 	if (r != want)
 		fail_msg("crawl_new gave %s, want %s (%s)", crawl_errname(r), crawl_errname(want),
-			 err);
+		         err);
 	assert_ptr_equal(c, before);
 	if (!strstr(err, msg_part))
 		fail_msg("message '%s' does not mention '%s'", err, msg_part);
@@ -1285,7 +1290,7 @@ static void site_url(const struct env *e, long k, char *buf, size_t n)
 
 /* Pages reachable from / through pages not blocked (blocked[k] != 0). */
 static void site_expect(const struct env *e, long pages, long links, const int *blocked,
-			struct strs *out, int *reached)
+                        struct strs *out, int *reached)
 {
 	long queue[1000];
 	size_t qh = 0, qt = 0;
@@ -1354,17 +1359,17 @@ static void test_http_robots(void **state)
 {
 	(void)state;
 	static const char robots[] = "User-agent: otherbot\n"
-				     "Disallow: /\n"
-				     "\n"
-				     "User-agent: *\n"
-				     "Disallow: /private/\n"
-				     "Disallow: /page/1\n"
-				     "Allow: /page/12$\n"
-				     "Disallow: /*7$\n";
+	                             "Disallow: /\n"
+	                             "\n"
+	                             "User-agent: *\n"
+	                             "Disallow: /private/\n"
+	                             "Disallow: /page/1\n"
+	                             "Allow: /page/12$\n"
+	                             "Disallow: /*7$\n";
 	struct env e;
 	env_init(&e, NULL);
 	env_server(&e, robots,
-		   (const char *const[]){"--pages", "50", "--links", "5", "--private-links", NULL});
+	           (const char *const[]){"--pages", "50", "--links", "5", "--private-links", NULL});
 	char seed[96];
 	const char *const seeds[] = {seed_root(&e, seed, sizeof seed)};
 	struct crawl_spec s;
@@ -1396,8 +1401,8 @@ static void test_http_robots(void **state)
 		if (is_blocked) {
 			/* Never fetched: /private/x would have answered 200. */
 			if (r->error != CRAWL_EROBOTS || r->status != 0 || r->bytes != 0)
-				fail_msg("%s: error %d status %d, want EROBOTS and no fetch", r->url,
-					 r->error, r->status);
+				fail_msg("%s: error %d status %d, want EROBOTS and no fetch",
+				         r->url, r->error, r->status);
 			assert_int_equal(r->links, 0);
 			nblocked++;
 		} else {
@@ -1431,7 +1436,7 @@ static void test_http_crawl_delay(void **state)
 	struct env e;
 	env_init(&e, NULL);
 	env_server(&e, "User-agent: *\nCrawl-delay: 0.05\n",
-		   (const char *const[]){"--pages", "6", "--links", "3", NULL});
+	           (const char *const[]){"--pages", "6", "--links", "3", NULL});
 	char seed[96];
 	const char *const seeds[] = {seed_root(&e, seed, sizeof seed)};
 	struct crawl_spec s;
@@ -1624,33 +1629,17 @@ static int teardown_mode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_sim_exact_count),
-		T(test_sim_matches_walk),
-		T(test_sim_depth_limit),
-		T(test_sim_max_pages),
-		T(test_sim_scope_domains),
-		T(test_sim_scope_regex),
-		T(test_sim_503_retry),
-		T(test_sim_host_delay),
-		T(test_sim_sorted_batches),
-		T(test_sim_batch_size),
-		T(test_sim_depth_batches),
-		T(test_sim_pause_resume),
-		T(test_sim_cancel),
-		T(test_sim_free_running),
-		T(test_sim_save_restore),
-		T(test_restore_corrupt),
-		T(test_bad_specs),
-		T(test_http_exact_count),
-		T(test_http_robots),
-		T(test_http_crawl_delay),
-		T(test_http_statuses),
-		T(test_http_broken_html),
-		T(test_mixed_seeds),
-		T(test_cancel_during_robots),
+	    T(test_sim_exact_count),  T(test_sim_matches_walk),  T(test_sim_depth_limit),
+	    T(test_sim_max_pages),    T(test_sim_scope_domains), T(test_sim_scope_regex),
+	    T(test_sim_503_retry),    T(test_sim_host_delay),    T(test_sim_sorted_batches),
+	    T(test_sim_batch_size),   T(test_sim_depth_batches), T(test_sim_pause_resume),
+	    T(test_sim_cancel),       T(test_sim_free_running),  T(test_sim_save_restore),
+	    T(test_restore_corrupt),  T(test_bad_specs),         T(test_http_exact_count),
+	    T(test_http_robots),      T(test_http_crawl_delay),  T(test_http_statuses),
+	    T(test_http_broken_html), T(test_mixed_seeds),       T(test_cancel_during_robots),
 	};
-	int failed = cmocka_run_group_tests_name("crawl_dedicated", tests, setup_dedicated,
-						 teardown_mode);
+	int failed =
+	    cmocka_run_group_tests_name("crawl_dedicated", tests, setup_dedicated, teardown_mode);
 	failed += cmocka_run_group_tests_name("crawl_shared", tests, setup_shared, teardown_mode);
 	return failed;
 }

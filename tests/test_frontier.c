@@ -32,7 +32,7 @@ static void push(struct frontier *f, struct frontier_host *h, const char *url, u
 
 /* Takes the next item at time now and checks its URL (and host, if given). */
 static void expect_next(struct frontier *f, uint64_t now, const char *url,
-			const struct frontier_host *want_host)
+                        const struct frontier_host *want_host)
 {
 	struct frontier_item it = {0};
 	struct frontier_host *h = NULL;
@@ -336,7 +336,7 @@ struct loaded {
 };
 
 static int load_one(void *arg, const char *url, const char *referrer, unsigned depth,
-		    unsigned attempt)
+                    unsigned attempt)
 {
 	struct loaded *l = arg;
 	if (l->n == l->fail_at || l->n >= 16)
@@ -371,8 +371,8 @@ static void test_save_parse_round_trip(void **state)
 	assert_int_equal(frontier_save(f, &buf, &len), 0);
 	assert_int_equal(len, strlen(buf));
 	assert_string_equal(buf, "0\t0\thttp://a/1\t\n"
-				 "1\t3\thttp://a/2?q=1\thttp://a/1\n"
-				 "7\t0\thttp://b:8080/\thttp://a/2?q=1\n");
+	                         "1\t3\thttp://a/2?q=1\thttp://a/1\n"
+	                         "7\t0\thttp://b:8080/\thttp://a/2?q=1\n");
 	struct loaded l;
 	assert_int_equal(parse_str(buf, &l), 0);
 	assert_int_equal(l.n, 3);
@@ -408,18 +408,18 @@ static void test_parse_corrupt(void **state)
 {
 	(void)state;
 	static const char *const bad[] = {
-		"0\t0\thttp://a/1",               /* torn: no final newline */
-		"0\t0\thttp://a/1\t",             /* torn inside the line */
-		"x\t0\thttp://a/1\t\n",           /* depth not a number */
-		"\t0\thttp://a/1\t\n",            /* empty depth */
-		"0 0 http://a/1\n",               /* not tab-separated */
-		"0\t0\thttp://a/1\n",             /* no referrer field */
-		"0\t0\t\t\n",                     /* empty URL */
-		"0\tz\thttp://a/1\t\n",           /* attempt not a number */
-		"0\t99999\thttp://a/1\t\n",       /* attempt out of range */
-		"99999999999\t0\thttp://a/1\t\n", /* depth out of range */
-		"0\t0\thttp://a/1\tr\tx\n",       /* a field too many */
-		"\n",                             /* an empty line */
+	    "0\t0\thttp://a/1",               /* torn: no final newline */
+	    "0\t0\thttp://a/1\t",             /* torn inside the line */
+	    "x\t0\thttp://a/1\t\n",           /* depth not a number */
+	    "\t0\thttp://a/1\t\n",            /* empty depth */
+	    "0 0 http://a/1\n",               /* not tab-separated */
+	    "0\t0\thttp://a/1\n",             /* no referrer field */
+	    "0\t0\t\t\n",                     /* empty URL */
+	    "0\tz\thttp://a/1\t\n",           /* attempt not a number */
+	    "0\t99999\thttp://a/1\t\n",       /* attempt out of range */
+	    "99999999999\t0\thttp://a/1\t\n", /* depth out of range */
+	    "0\t0\thttp://a/1\tr\tx\n",       /* a field too many */
+	    "\n",                             /* an empty line */
 	};
 	struct loaded l;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -429,9 +429,9 @@ static void test_parse_corrupt(void **state)
 	}
 	/* Lines before the bad one were loaded, none after it. */
 	assert_int_equal(parse_str("0\t0\thttp://a/1\t\n1\t0\thttp://a/2\thttp://a/1\n"
-				   "garbage\n2\t0\thttp://a/3\t\n",
-				   &l),
-			 CRAWL_EINVAL);
+	                           "garbage\n2\t0\thttp://a/3\t\n",
+	                           &l),
+	                 CRAWL_EINVAL);
 	assert_int_equal(l.n, 2);
 	/* A checkpoint cut off in the middle of its last line. */
 	const char *full = "0\t0\thttp://a/1\t\n1\t0\thttp://a/2\thttp://a/1\n";
@@ -457,17 +457,12 @@ static void test_parse_corrupt(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_host_table),
-		cmocka_unit_test(test_each_host),
-		cmocka_unit_test(test_fifo_per_host),
-		cmocka_unit_test(test_breadth_first),
-		cmocka_unit_test(test_rotation),
-		cmocka_unit_test(test_rotation_new_host),
-		cmocka_unit_test(test_per_host_max),
-		cmocka_unit_test(test_politeness),
-		cmocka_unit_test(test_ready_flag),
-		cmocka_unit_test(test_save_parse_round_trip),
-		cmocka_unit_test(test_parse_corrupt),
+	    cmocka_unit_test(test_host_table),    cmocka_unit_test(test_each_host),
+	    cmocka_unit_test(test_fifo_per_host), cmocka_unit_test(test_breadth_first),
+	    cmocka_unit_test(test_rotation),      cmocka_unit_test(test_rotation_new_host),
+	    cmocka_unit_test(test_per_host_max),  cmocka_unit_test(test_politeness),
+	    cmocka_unit_test(test_ready_flag),    cmocka_unit_test(test_save_parse_round_trip),
+	    cmocka_unit_test(test_parse_corrupt),
 	};
 	return cmocka_run_group_tests_name("frontier", tests, NULL, NULL);
 }
