@@ -21,6 +21,9 @@ struct host_state {
 	int robots_state;
 	struct crawl *crawl;
 	struct frontier_host *fh;
+	task_t *robots_task;             /* while its robots.txt is fetched */
+	struct host_state *next_pending; /* robots.txt not asked for yet */
+	char scheme[8];                  /* of the host's first URL: robots.txt's */
 };
 
 /* One page being fetched: the argument of its task. */
@@ -31,6 +34,7 @@ struct page_job {
 	task_t *task;
 	struct page_job *prev, *next;
 	unsigned nlinks;
+	int reported; /* its result is out: a checkpoint must not re-queue it */
 };
 
 struct crawl {
@@ -48,11 +52,15 @@ struct crawl {
 	future_t *done;
 	struct loop_timer pump_timer;
 	struct page_job *jobs; /* in flight */
-	int inflight, robots_inflight;
+	struct host_state *robots_pending;
+	int inflight, robots_inflight; /* tasks whose done callback has not run */
+	int freeing; /* crawl_free came while tasks were alive: the last frees */
 	long dispatched;
 	uint32_t *depth_open; /* queued + in flight, per depth */
-	unsigned batch_depth;
+	unsigned batch_depth;  /* per-depth batches: the level being collected */
 	size_t batch_count;
+	struct crawl_result **held; /* results deeper than batch_depth, waiting */
+	size_t nheld, held_cap;
 	uint64_t started;
 	struct crawl_stats st;
 	enum crawl_state state;
@@ -60,6 +68,7 @@ struct crawl {
 };
 
 static void pump(struct crawl *c);
+static void crawl_destroy(struct crawl *c);
 
 static const int default_retry[] = {429, 500, 502, 503, 504};
 
@@ -179,7 +188,8 @@ static int build_scope(struct crawl *c, char *err, size_t len)
 	const struct crawl_spec *s = &c->spec;
 	int rc = url_scope_new(&c->scope);
 	for (size_t i = 0; rc == 0 && i < s->ndomains; i++)
-		rc = url_scope_add_domain(c->scope, s->domains[i]);
+		if ((rc = url_scope_add_domain(c->scope, s->domains[i])) == CRAWL_EINVAL)
+			snprintf(err, len, "bad domain '%s'", s->domains[i]);
 	for (size_t i = 0; rc == 0 && i < s->nseeds; i++) {
 		char host[URL_HOST_MAX];
 		rc = url_host(s->seeds[i], host, sizeof host);
@@ -250,26 +260,66 @@ static void emit_batch(void *arg, struct pipeline_batch *b)
 	pipeline_batch_free(b);
 }
 
-/* A depth level's batch closes once no URL of that depth or less is open. */
-static void maybe_end_batches(struct crawl *c)
+static void send_result(struct crawl *c, struct crawl_result *r)
 {
-	if (c->spec.batch_size) {
-		if (c->batch_count >= c->spec.batch_size) {
-			pipeline_end_batch(c->pipe);
-			c->batch_count = 0;
+	if (pipeline_send(c->pipe, r) == 0)
+		c->batch_count++;
+	else
+		result_free(r);
+}
+
+/* A result of a deeper level than the one being collected waits for its
+ * level's batch; without memory for that it goes in the current one. */
+static void hold_result(struct crawl *c, struct crawl_result *r)
+{
+	if (c->nheld == c->held_cap) {
+		size_t cap = c->held_cap ? c->held_cap * 2 : 64;
+		struct crawl_result **v = realloc(c->held, cap * sizeof *v);
+		if (!v) {
+			send_result(c, r);
+			return;
 		}
-		return;
+		c->held = v;
+		c->held_cap = cap;
 	}
-	while (c->batch_depth <= (unsigned)c->spec.max_depth && !c->depth_open[c->batch_depth]) {
-		if (pipeline_pending(c->pipe))
-			pipeline_end_batch(c->pipe);
-		c->batch_count = 0;
-		c->batch_depth++;
-		if (c->batch_depth <= (unsigned)c->spec.max_depth &&
-		    c->depth_open[c->batch_depth] == 0 && c->inflight == 0 &&
-		    frontier_queued(c->fr) == 0)
-			continue;
-		break;
+	c->held[c->nheld++] = r;
+}
+
+/* Opens the batch of level d: closes the current one, sends d's results. */
+static void open_level(struct crawl *c, unsigned d)
+{
+	if (pipeline_pending(c->pipe))
+		pipeline_end_batch(c->pipe);
+	c->batch_count = 0;
+	c->batch_depth = d;
+	size_t k = 0;
+	for (size_t i = 0; i < c->nheld; i++) {
+		if (c->held[i]->depth == d)
+			send_result(c, c->held[i]);
+		else
+			c->held[k++] = c->held[i];
+	}
+	c->nheld = k;
+}
+
+/* Per depth: level d's batch closes once no URL of depth d is open. Levels
+ * close in order, and URLs of depth d + 1 only come from pages of depth d,
+ * so the next level's count is final by then. */
+static void close_levels(struct crawl *c)
+{
+	while (c->batch_depth <= (unsigned)c->spec.max_depth && !c->depth_open[c->batch_depth])
+		open_level(c, c->batch_depth + 1);
+}
+
+/* At the end: whatever waits goes out, one batch per depth, in order. */
+static void flush_held(struct crawl *c)
+{
+	while (c->nheld) {
+		unsigned d = UINT32_MAX;
+		for (size_t i = 0; i < c->nheld; i++)
+			if (c->held[i]->depth < d)
+				d = c->held[i]->depth;
+		open_level(c, d);
 	}
 }
 
@@ -283,14 +333,19 @@ static void record(struct crawl *c, const struct crawl_result *r)
 	c->st.links += r->links;
 	if (c->cb.page)
 		c->cb.page(c->cb.arg, r);
-	struct crawl_result *copy = result_copy(r);
-	if (copy && pipeline_send(c->pipe, copy) == 0)
-		c->batch_count++;
-	else
-		free(copy);
 	if (r->depth <= (unsigned)c->spec.max_depth && c->depth_open[r->depth])
 		c->depth_open[r->depth]--;
-	maybe_end_batches(c);
+	struct crawl_result *copy = result_copy(r);
+	if (copy && !c->spec.batch_size && r->depth > c->batch_depth)
+		hold_result(c, copy);
+	else if (copy)
+		send_result(c, copy);
+	if (!c->spec.batch_size) {
+		close_levels(c);
+	} else if (c->batch_count >= c->spec.batch_size) {
+		pipeline_end_batch(c->pipe);
+		c->batch_count = 0;
+	}
 }
 
 /* ---- queueing ---- */
@@ -309,9 +364,16 @@ static int host_for(struct crawl *c, const char *url, struct frontier_host **out
 		return CRAWL_ENOMEM;
 	hs->crawl = c;
 	hs->fh = *out;
+	/* URLs are normalised: the scheme is lower case, before the ':'. */
+	size_t n = strcspn(url, ":");
+	memcpy(hs->scheme, url, n < sizeof hs->scheme ? n : sizeof hs->scheme - 1);
 	(*out)->data = hs;
 	(*out)->delay_ns = (uint64_t)(c->spec.delay * 1e9);
 	(*out)->ready = !c->spec.obey_robots;
+	if (c->spec.obey_robots) {
+		hs->next_pending = c->robots_pending;
+		c->robots_pending = hs;
+	}
 	return 0;
 }
 
@@ -328,12 +390,17 @@ static int push_url(void *arg, const char *url, const char *referrer, unsigned d
 	return rc;
 }
 
-/* A normalised URL enters the frontier once, if in scope and depth. */
+/* A normalised URL enters the frontier once, if in scope and depth. Most
+ * links of a page are known already: the seen-set's hash lookup answers
+ * them before the scope check, which parses the URL (ten times dearer). */
 static int enqueue(struct crawl *c, const char *url, const char *referrer, unsigned depth)
 {
-	if (depth > (unsigned)c->spec.max_depth || !url_scope_allows(c->scope, url))
+	if (depth > (unsigned)c->spec.max_depth)
 		return 0;
-	int rc = seen_add(c->seen, url, strlen(url));
+	uint64_t h = seen_hash(url, strlen(url));
+	if (seen_contains_hash(c->seen, h) || !url_scope_allows(c->scope, url))
+		return 0;
+	int rc = seen_add_hash(c->seen, h);
 	if (rc <= 0)
 		return rc;
 	return push_url(c, url, referrer, depth, 0);
@@ -463,18 +530,38 @@ static int page_task(void *arg, void **result)
 		if (fr)
 			r.status = (int)fr->status;
 	}
+	j->reported = 1;
 	if (rc != CRAWL_ECANCELLED || c->state != CRAWL_CANCELLED)
 		record(c, &r);
 	future_unref(fut);
+	*result = NULL;
+	return 0;
+}
+
+/* After a task's end, whatever it was: the crawl goes on, or the deferred
+ * free completes with the last task. */
+static void task_ended(struct crawl *c)
+{
+	if (!c->freeing)
+		pump(c);
+	else if (c->inflight == 0 && c->robots_inflight == 0)
+		crawl_destroy(c);
+}
+
+/* The page task's done callback. A task cancelled before its first step
+ * never runs its body, so the bookkeeping lives here, not in page_task. */
+static void job_end(future_t *f, void *arg)
+{
+	struct page_job *j = arg;
+	struct crawl *c = j->crawl;
+	(void)f;
 	frontier_done(c->fr, j->host);
 	job_unlink(c, j);
 	c->inflight--;
 	frontier_item_clear(&j->item);
 	task_unref(j->task);
 	free(j);
-	pump(c);
-	*result = NULL;
-	return 0;
+	task_ended(c);
 }
 
 /* ---- robots.txt, once per host ---- */
@@ -509,8 +596,7 @@ static int robots_task(void *arg, void **result)
 	struct host_state *hs = arg;
 	struct crawl *c = hs->crawl;
 	char url[URL_HOST_MAX + 32];
-	const char *scheme = strncmp(c->spec.seeds[0], "sim:", 4) == 0 ? "sim" : "http";
-	snprintf(url, sizeof url, "%s://%s/robots.txt", scheme, hs->fh->key);
+	snprintf(url, sizeof url, "%s://%s/robots.txt", hs->scheme, hs->fh->key);
 	struct fetch_opts o;
 	fill_opts(c, &o);
 	future_t *fut = NULL;
@@ -521,26 +607,48 @@ static int robots_task(void *arg, void **result)
 	if (rc != CRAWL_ECANCELLED)
 		robots_set(hs, robots_from(c, rc, resp));
 	future_unref(fut);
-	c->robots_inflight--;
-	pump(c);
 	*result = NULL;
 	return 0;
 }
 
-static void start_robots(void *arg, struct frontier_host *h)
+static void robots_end(future_t *f, void *arg)
 {
-	struct crawl *c = arg;
-	struct host_state *hs = h->data;
+	struct host_state *hs = arg;
+	struct crawl *c = hs->crawl;
+	(void)f;
+	task_unref(hs->robots_task);
+	hs->robots_task = NULL;
+	c->robots_inflight--;
+	task_ended(c);
+}
+
+static void start_robots(struct crawl *c, struct host_state *hs)
+{
 	task_t *t;
-	if (!hs || hs->robots_state != ROBOTS_UNKNOWN || c->state != CRAWL_RUNNING)
-		return;
 	hs->robots_state = ROBOTS_FETCHING;
 	if (task_create(c->loop, robots_task, hs, NULL, &t) != 0) {
 		robots_set(hs, NULL); /* cannot ask: fetch without rules */
 		return;
 	}
+	if (future_add_done_callback(task_future(t), robots_end, hs) != 0) {
+		task_cancel(t); /* not started: its body never runs */
+		task_unref(t);
+		robots_set(hs, NULL);
+		return;
+	}
+	hs->robots_task = t;
 	c->robots_inflight++;
-	task_unref(t);
+}
+
+/* Hosts are listed when created, so a pump costs nothing per known host. */
+static void start_pending_robots(struct crawl *c)
+{
+	while (c->robots_pending) {
+		struct host_state *hs = c->robots_pending;
+		c->robots_pending = hs->next_pending;
+		hs->next_pending = NULL;
+		start_robots(c, hs);
+	}
 }
 
 /* ---- the pump ---- */
@@ -557,6 +665,7 @@ static void finish(struct crawl *c, enum crawl_state end)
 		return;
 	c->state = end;
 	loop_timer_stop(c->loop, &c->pump_timer);
+	flush_held(c);
 	pipeline_finish(c->pipe);
 	crawl_stats(c, &c->st);
 	if (c->cb.done)
@@ -573,6 +682,10 @@ static int dispatch(struct crawl *c, struct frontier_item *it, struct frontier_h
 	j->item = *it;
 	j->host = h;
 	int rc = task_create(c->loop, page_task, j, NULL, &j->task);
+	if (rc == 0 && (rc = future_add_done_callback(task_future(j->task), job_end, j)) != 0) {
+		task_cancel(j->task); /* not started: its body never runs */
+		task_unref(j->task);
+	}
 	if (rc) {
 		free(j);
 		return rc;
@@ -590,7 +703,7 @@ static void pump(struct crawl *c)
 {
 	if (c->state == CRAWL_RUNNING) {
 		if (c->spec.obey_robots)
-			frontier_each_host(c->fr, start_robots, c);
+			start_pending_robots(c);
 		uint64_t wake = 0, now = loop_update_time(c->loop);
 		struct frontier_item it;
 		struct frontier_host *h;
@@ -624,18 +737,41 @@ static void host_state_free(void *arg, struct frontier_host *h)
 {
 	(void)arg;
 	struct host_state *hs = h->data;
-	if (hs)
+	if (hs) {
 		robots_free(hs->robots);
+		task_unref(hs->robots_task); /* only left when the loop closed first */
+	}
 	free(hs);
 	h->data = NULL;
 }
 
-void crawl_free(struct crawl *c)
+static void cancel_robots(void *arg, struct frontier_host *h)
 {
-	if (!c)
-		return;
+	(void)arg;
+	struct host_state *hs = h->data;
+	if (hs && hs->robots_task)
+		task_cancel(hs->robots_task);
+}
+
+static void cancel_tasks(struct crawl *c)
+{
 	for (struct page_job *j = c->jobs; j; j = j->next)
-		task_cancel(j->task); /* their ends run on the loop; see crawl.h */
+		task_cancel(j->task);
+	if (c->robots_inflight)
+		frontier_each_host(c->fr, cancel_robots, NULL);
+}
+
+/* Frees everything. Jobs are left only when the loop closed with their
+ * tasks alive (their done callbacks never ran): drop them here. */
+static void crawl_destroy(struct crawl *c)
+{
+	while (c->jobs) {
+		struct page_job *j = c->jobs;
+		c->jobs = j->next;
+		frontier_item_clear(&j->item);
+		task_unref(j->task);
+		free(j);
+	}
 	loop_timer_stop(c->loop, &c->pump_timer);
 	pipeline_free(c->pipe);
 	if (c->fr)
@@ -648,7 +784,26 @@ void crawl_free(struct crawl *c)
 		free(c->strings[i]);
 	free(c->strings);
 	free(c->depth_open);
+	for (size_t i = 0; i < c->nheld; i++)
+		result_free(c->held[i]);
+	free(c->held);
 	free(c);
+}
+
+void crawl_free(struct crawl *c)
+{
+	if (!c)
+		return;
+	memset(&c->cb, 0, sizeof c->cb); /* the caller hears nothing more */
+	if ((c->inflight || c->robots_inflight) && !loop_is_closed(c->loop)) {
+		/* Tasks still use c: cancel them, the last one's end frees. */
+		c->freeing = 1;
+		c->state = CRAWL_CANCELLED;
+		cancel_tasks(c);
+		loop_timer_stop(c->loop, &c->pump_timer);
+		return;
+	}
+	crawl_destroy(c);
 }
 
 static int crawl_alloc(struct crawl *c)
@@ -688,7 +843,7 @@ int crawl_new(struct crawl **out, loop_t *l, struct fetcher *f, const struct cra
 	if (rc) {
 		if (rc == CRAWL_ENOMEM)
 			snprintf(err, errlen, "out of memory");
-		crawl_free(c);
+		crawl_destroy(c);
 		return rc;
 	}
 	*out = c;
@@ -737,8 +892,7 @@ int crawl_cancel(struct crawl *c)
 	if (c->state == CRAWL_DONE || c->state == CRAWL_CANCELLED)
 		return CRAWL_EDONE;
 	c->state = CRAWL_CANCELLED;
-	for (struct page_job *j = c->jobs; j; j = j->next)
-		task_cancel(j->task);
+	cancel_tasks(c);
 	loop_timer_soon(c->loop, &c->pump_timer);
 	return 0;
 }
@@ -777,8 +931,9 @@ int crawl_save(const struct crawl *c, char **frontier, size_t *flen, void **seen
 	}
 	fwrite(buf, 1, len, m);
 	for (const struct page_job *j = c->jobs; j; j = j->next)
-		fprintf(m, "%u\t0\t%s\t%s\n", j->item.depth, j->item.url,
-			j->item.referrer ? j->item.referrer : "");
+		if (!j->reported)
+			fprintf(m, "%u\t0\t%s\t%s\n", j->item.depth, j->item.url,
+				j->item.referrer ? j->item.referrer : "");
 	free(buf);
 	if (fclose(m) != 0)
 		return CRAWL_ENOMEM;
@@ -790,19 +945,31 @@ int crawl_save(const struct crawl *c, char **frontier, size_t *flen, void **seen
 	return rc;
 }
 
+/* A checkpoint line is usable if its URL names a host. */
+static int check_line(void *arg, const char *url, const char *referrer, unsigned depth,
+		      unsigned attempt)
+{
+	char key[URL_HOST_MAX];
+	(void)arg, (void)referrer, (void)depth, (void)attempt;
+	return url_host(url, key, sizeof key) == 0 ? 0 : CRAWL_EINVAL;
+}
+
 int crawl_restore(struct crawl *c, const char *frontier, size_t flen, const void *seen,
 		  size_t slen)
 {
 	if (c->state != CRAWL_IDLE || c->restored)
 		return CRAWL_EBUSY;
-	struct seen *s = NULL;
-	int rc = seen_load_buf(&s, seen, slen);
+	/* Check everything before changing anything: a refused checkpoint leaves
+	 * the crawl as it was, to start from its seeds. */
+	int rc = frontier_parse(frontier, flen, check_line, NULL);
 	if (rc)
+		return rc;
+	struct seen *s = NULL;
+	if ((rc = seen_load_buf(&s, seen, slen)) != 0)
 		return rc;
 	seen_free(c->seen);
 	c->seen = s;
-	rc = frontier_parse(frontier, flen, push_url, c);
-	if (rc == 0)
-		c->restored = 1;
-	return rc;
+	c->restored = 1;
+	/* Only memory can fail now; the crawl then holds part of the queue. */
+	return frontier_parse(frontier, flen, push_url, c);
 }

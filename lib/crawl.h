@@ -102,13 +102,17 @@ future_t *crawl_future(struct crawl *c);
 
 /* Checkpoint: the frontier (queued and in-flight URLs) and the seen-set,
  * as two malloc'd buffers. restore (before start): the crawl continues from
- * there instead of the seeds. Errors: CRAWL_ENOMEM, CRAWL_EINVAL (corrupt). */
+ * there instead of the seeds. Errors: CRAWL_ENOMEM, CRAWL_EINVAL (corrupt:
+ * the crawl is then unchanged), CRAWL_EBUSY (started or already restored). */
 int crawl_save(const struct crawl *c, char **frontier, size_t *flen, void **seen, size_t *slen);
 int crawl_restore(struct crawl *c, const char *frontier, size_t flen, const void *seen,
 		  size_t slen);
 
-/* Cancels if running (the loop must then run until crawl_future is done
- * before the free completes cleanly) and frees. */
+/* Frees c; no callback is called from here on. With tasks still alive (a
+ * running or cancelled crawl whose fetches have not ended) it cancels them
+ * and returns at once: the memory goes when the loop has run their ends,
+ * so keep running the loop (not loop_close) for that. Call it before
+ * loop_free. NULL is fine. */
 void crawl_free(struct crawl *c);
 
 const char *crawl_state_name(enum crawl_state s);

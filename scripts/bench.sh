@@ -10,7 +10,7 @@
 # NAME to BENCHES.
 set -eu
 
-BENCHES="coro daemon"
+BENCHES="coro crawl daemon"
 RESULTS=bench/RESULTS.md
 UCONTEXT_BUILD=build-ucontext
 
@@ -65,6 +65,13 @@ bench_daemon() {
 		CRAWL_BUILD=$build "$build/bench/bench_daemon" "$@" ||
 			die "$build/bench/bench_daemon $* failed"
 	done
+}
+
+# bench_crawl: crawld against Go, aiohttp, Scrapy and wget2 on a 20,000-page nginx site,
+# and a million-page simulated web (scripts/bench_crawl.sh does the work).
+bench_crawl() {
+	need_binary "$build/bench/bench_crawl"
+	scripts/bench_crawl.sh "$build" || die "scripts/bench_crawl.sh failed"
 }
 
 cpu_model() {
