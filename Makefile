@@ -127,7 +127,6 @@ bench: deps
 	@scripts/bench.sh $(BUILD)
 	@scripts/bench_tasks.sh $(BUILD)
 	@scripts/bench_fetch.sh $(BUILD)
-	@for s in scripts/bench_crawl.sh scripts/bench_daemon.sh; do [ ! -x $$s ] || $$s $(BUILD) || exit 1; done
 
 # The aarch64 switch, cross-built and run under qemu-user (installs the tools).
 cross-check:
