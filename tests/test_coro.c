@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "coro.h"
+#include "tmodes.h"
 
 #define P(i) ((void *)(intptr_t)(i))
 #define I(p) ((intptr_t)(p))
@@ -1410,20 +1411,6 @@ static void test_threads(void **state)
 
 /* ---- groups ------------------------------------------------------------ */
 
-static int setup_dedicated(void **state)
-{
-	(void)state;
-	coro_default_shared(0);
-	return 0;
-}
-
-static int setup_shared(void **state)
-{
-	(void)state;
-	coro_default_shared(1);
-	return 0;
-}
-
 static int teardown_default(void **state)
 {
 	(void)state;
@@ -1477,9 +1464,9 @@ int main(void)
 	const struct CMUnitTest dedicated[] = {CORO_TESTS};
 	const struct CMUnitTest shared[] = {CORO_TESTS};
 	int failed = 0;
-	failed += cmocka_run_group_tests_name("coro_dedicated", dedicated, setup_dedicated,
+	failed += cmocka_run_group_tests_name("coro_dedicated", dedicated, tmodes_setup_dedicated,
 					      teardown_default);
-	failed += cmocka_run_group_tests_name("coro_shared", shared, setup_shared,
+	failed += cmocka_run_group_tests_name("coro_shared", shared, tmodes_setup_shared,
 					      teardown_default);
 	return failed ? 1 : 0;
 }

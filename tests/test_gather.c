@@ -18,23 +18,10 @@
 
 #include "gather.h"
 #include "taskgroup.h"
+#include "tmodes.h"
 
 enum { MAXJ = 4 };
 #define EPS 1e-9
-
-static int setup_dedicated(void **state)
-{
-	(void)state;
-	coro_default_shared(0);
-	return 0;
-}
-
-static int setup_shared(void **state)
-{
-	(void)state;
-	coro_default_shared(1);
-	return 0;
-}
 
 static loop_t *new_loop(void)
 {
@@ -1053,7 +1040,7 @@ static void test_taskgroup_misuse_and_early_free(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {GATHER_TESTS(AS_TEST)};
-	int failed = cmocka_run_group_tests_name("gather/dedicated", tests, setup_dedicated, NULL);
-	failed += cmocka_run_group_tests_name("gather/shared", tests, setup_shared, NULL);
+	int failed = cmocka_run_group_tests_name("gather/dedicated", tests, tmodes_setup_dedicated, NULL);
+	failed += cmocka_run_group_tests_name("gather/shared", tests, tmodes_setup_shared, NULL);
 	return failed ? 1 : 0;
 }

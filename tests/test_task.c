@@ -17,20 +17,7 @@
 #include <string.h>
 
 #include "task.h"
-
-static int setup_dedicated(void **state)
-{
-	(void)state;
-	coro_default_shared(0);
-	return 0;
-}
-
-static int setup_shared(void **state)
-{
-	(void)state;
-	coro_default_shared(1);
-	return 0;
-}
+#include "tmodes.h"
 
 static loop_t *new_loop(void)
 {
@@ -828,7 +815,7 @@ static void test_sleep_future(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {TASK_TESTS(AS_TEST)};
-	int failed = cmocka_run_group_tests_name("task/dedicated", tests, setup_dedicated, NULL);
-	failed += cmocka_run_group_tests_name("task/shared", tests, setup_shared, NULL);
+	int failed = cmocka_run_group_tests_name("task/dedicated", tests, tmodes_setup_dedicated, NULL);
+	failed += cmocka_run_group_tests_name("task/shared", tests, tmodes_setup_shared, NULL);
 	return failed ? 1 : 0;
 }
