@@ -205,8 +205,6 @@ int workers_submit(struct workers *w, void (*fn)(void *arg), void *arg, future_t
 		*out = NULL;
 	if (!w || !fn || !out)
 		return CRAWL_EINVAL;
-	if (w->stopping)
-		return CRAWL_ELOOPCLOSED;
 	struct job *j = calloc(1, sizeof *j);
 	if (!j)
 		return CRAWL_ENOMEM;

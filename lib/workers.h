@@ -47,8 +47,7 @@ int workers_new(loop_t *l, int nthreads, struct workers **out);
  * call and *out is already FINISHED. Call from the loop thread.
  * Errors: CRAWL_EINVAL (w, fn or out NULL), CRAWL_EBUSY
  * (WORKERS_MAX_QUEUE jobs already wait: run fn yourself or later),
- * CRAWL_ENOMEM, CRAWL_ELOOPCLOSED (the pool is being freed). On error
- * *out is NULL and fn does not run. */
+ * CRAWL_ENOMEM. On error *out is NULL and fn does not run. */
 int workers_submit(struct workers *w, void (*fn)(void *arg), void *arg, future_t **out);
 
 /* Threads in the pool (0: inline). */
