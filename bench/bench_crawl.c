@@ -35,10 +35,12 @@
 #include "fetch.h"
 #include "simweb.h"
 #include "task.h"
+#include "workers.h"
 
 struct opts {
 	const char *name;
 	long concurrency, expect, batch;
+	long parse_threads; /* -1: online CPUs minus one, at least one */
 	double timeout;
 	const char *count_dir;
 	char **cmd; /* exec: the command after "--" */
@@ -61,7 +63,7 @@ static double now_s(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_crawl crawl URL | sim SPEC [--concurrency N] [--name NAME]\n"
-	                "         [--expect N] [--batch N] [--timeout S]\n"
+	                "         [--expect N] [--batch N] [--timeout S] [--parse-threads N]\n"
 	                "       bench_crawl exec NAME [--expect N] [--count-dir DIR] [--timeout S]"
 	                " -- CMD ARG...\n");
 	exit(2);
@@ -95,6 +97,8 @@ static void parse_opts(int argc, char **argv, int i, struct opts *o)
 			o->expect = num_arg(argv[++i], 0, 100000000);
 		else if (strcmp(a, "--batch") == 0)
 			o->batch = num_arg(argv[++i], 0, 10000000);
+		else if (strcmp(a, "--parse-threads") == 0)
+			o->parse_threads = num_arg(argv[++i], 0, WORKERS_MAX_THREADS);
 		else if (strcmp(a, "--timeout") == 0)
 			o->timeout = (double)num_arg(argv[++i], 1, 86400);
 		else if (strcmp(a, "--name") == 0)
@@ -153,11 +157,21 @@ static void on_timeout(void *arg)
 	crawl_cancel(t->crawl);
 }
 
+/* As the daemon: the loop thread fetches, the other cores parse. */
+static int parse_threads(const struct opts *o)
+{
+	if (o->parse_threads >= 0)
+		return (int)o->parse_threads;
+	long n = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	return n < 1 ? 1 : n > WORKERS_MAX_THREADS ? WORKERS_MAX_THREADS : (int)n;
+}
+
 static int run_libcrawl(const struct opts *o, const char *seed, const char *simspec)
 {
 	loop_t *l = NULL;
 	struct fetcher *fr = NULL;
 	struct simweb *web = NULL;
+	struct workers *pool = NULL;
 	struct tally t = {0};
 	char err[256] = "";
 	int rc = loop_new(&l);
@@ -167,6 +181,8 @@ static int run_libcrawl(const struct opts *o, const char *seed, const char *sims
 	lim.max_host_connections = o->concurrency;
 	if (rc == 0)
 		rc = fetcher_new(l, &lim, &fr);
+	if (rc == 0)
+		rc = workers_new(l, parse_threads(o), &pool);
 	if (rc == 0 && simspec && (rc = simweb_new(&web, simspec, err, sizeof err)) == 0)
 		fetcher_set_simweb(fr, web);
 	if (rc) {
@@ -183,6 +199,7 @@ static int run_libcrawl(const struct opts *o, const char *seed, const char *sims
 	s.per_host = (int)o->concurrency;
 	s.allow_private = 1; /* the benchmark's site is on loopback */
 	s.batch_size = (size_t)o->batch;
+	s.workers = pool;
 	struct crawl_callbacks cb = {.page = on_page, .arg = &t};
 	rc = crawl_new(&t.crawl, l, fr, &s, &cb, err, sizeof err);
 	if (rc) {
@@ -202,8 +219,8 @@ static int run_libcrawl(const struct opts *o, const char *seed, const char *sims
 		rc = CRAWL_ETIMEDOUT;
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
-	printf("# %s: %s, concurrency %ld: %llu pages, %llu other results in %.3f s\n", o->name,
-	       seed, o->concurrency, t.ok, t.other, wall);
+	printf("# %s: %s, concurrency %ld, %d parse threads: %llu pages, %llu other results in "
+	       "%.3f s\n", o->name, seed, o->concurrency, parse_threads(o), t.ok, t.other, wall);
 	if (rc)
 		fprintf(stderr, "bench_crawl: crawl: %s\n", crawl_strerror(rc));
 	int st = report(o, t.ok, wall, tv_s(ru.ru_utime) + tv_s(ru.ru_stime), ru.ru_maxrss);
@@ -212,6 +229,7 @@ static int run_libcrawl(const struct opts *o, const char *seed, const char *sims
 out:
 	crawl_free(t.crawl);
 	fetcher_free(fr);
+	workers_free(pool); /* before the loop: its event is on the loop */
 	loop_free(l);
 	simweb_free(web);
 	return rc ? 1 : 0;
@@ -310,7 +328,8 @@ static int run_exec(const struct opts *o)
 int main(int argc, char **argv)
 {
 	struct opts o = {
-	    .name = "crawld", .concurrency = 64, .expect = -1, .batch = 1000, .timeout = 600};
+	    .name = "crawld", .concurrency = 64, .expect = -1, .batch = 1000, .timeout = 600,
+	    .parse_threads = -1};
 	if (argc < 3)
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);

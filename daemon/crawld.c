@@ -21,6 +21,7 @@
 #include "jobs.h"
 #include "log.h"
 #include "store.h"
+#include "workers.h"
 
 #define DEFAULT_CONFIG "/etc/crawld/crawld.conf"
 
@@ -33,6 +34,7 @@ struct daemon {
 	struct dlog *log;
 	struct fetcher *fetcher;
 	struct jobs *jobs;
+	struct workers *workers; /* parses pages for every crawl */
 	struct control *control;
 	struct commands_ctx cmds;
 	struct event *sig_term, *sig_int, *sig_hup;
@@ -288,6 +290,16 @@ static gid_t config_group(const struct crawld_config *c)
 	return g ? g->gr_gid : (gid_t)-1;
 }
 
+/* The loop thread keeps one core busy with fetching; parsing gets the
+ * others (at least one thread, so a 1-core machine still overlaps them). */
+static int parse_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN) - 1;
+	if (n < 1)
+		return 1;
+	return n > WORKERS_MAX_THREADS ? WORKERS_MAX_THREADS : (int)n;
+}
+
 static int start_engine(struct daemon *d)
 {
 	struct fetcher_limits lim;
@@ -298,7 +310,11 @@ static int start_engine(struct daemon *d)
 		fprintf(stderr, "crawld: cannot start the event loop (epoll) or libcurl\n");
 		return -1;
 	}
-	struct jobs_env env = {d->loop, d->fetcher, d->store, d->log, &d->cfg};
+	if (workers_new(d->loop, parse_threads(), &d->workers) != 0) {
+		fprintf(stderr, "crawld: cannot start the parse threads\n");
+		return -1;
+	}
+	struct jobs_env env = {d->loop, d->fetcher, d->store, d->log, &d->cfg, d->workers};
 	struct jobs_err e = {0};
 	if (jobs_new(&d->jobs, &env) != 0 || jobs_restore(d->jobs, &e) != 0) {
 		fprintf(stderr, "crawld: cannot restore jobs: %s\n", e.msg);
@@ -350,6 +366,7 @@ static void stop_all(struct daemon *d)
 	if (d->socket_owned)
 		unlink(d->cfg.daemon.socket);
 	fetcher_free(d->fetcher);
+	workers_free(d->workers); /* after the crawls, before the loop */
 	if (d->sig_term)
 		event_free(d->sig_term);
 	if (d->sig_int)

@@ -442,6 +442,7 @@ static int job_start(struct job *j, struct jobs_err *e)
 	if (rc == 0 && b.sim && (rc = simweb_new(&j->sim, b.sim, err, sizeof err)) != 0)
 		fail(e, "bad_field", "args.sim: %s", err);
 	b.s.simweb = j->sim;
+	b.s.workers = js->env.workers;
 	if (rc == 0 && (rc = crawl_new(&j->crawl, js->env.loop, js->env.fetcher, &b.s, &cb, err,
 				       sizeof err)) != 0)
 		fail(e, "bad_field", "%s", err);

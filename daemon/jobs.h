@@ -34,6 +34,8 @@ struct jobs_env {
 	struct store *store;
 	struct dlog *log;
 	const struct crawld_config *cfg; /* borrowed; replaced by jobs_set_config */
+	struct workers *workers;         /* parse pool shared by every crawl (borrowed;
+					  * NULL: parse on the loop) */
 };
 
 /* An error for a control reply: a protocol code ("bad_field", "bad_url",

@@ -12,6 +12,7 @@
 #include "seen.h"
 #include "task.h"
 #include "url.h"
+#include "workers.h"
 
 enum { ROBOTS_UNKNOWN, ROBOTS_FETCHING, ROBOTS_KNOWN };
 #define ROBOTS_RETRY_S 60.0 /* a 5xx/unreachable robots.txt disallows this long */
@@ -34,6 +35,8 @@ struct page_job {
 	task_t *task;
 	struct page_job *prev, *next;
 	unsigned nlinks;
+	struct parse_job *parse; /* while its page is parsed (freed with j if
+				  * the loop closes with the task alive) */
 	int reported; /* its result is out: a checkpoint must not re-queue it */
 };
 
@@ -408,13 +411,6 @@ static int enqueue(struct crawl *c, const char *url, const char *referrer, unsig
 
 /* ---- page tasks ---- */
 
-static int link_found(void *arg, const char *url)
-{
-	struct page_job *j = arg;
-	j->nlinks++;
-	return enqueue(j->crawl, url, j->item.url, j->item.depth + 1) < 0 ? -1 : 0;
-}
-
 static int is_retry_status(const struct crawl *c, int status)
 {
 	for (size_t i = 0; i < c->spec.nretry_statuses; i++)
@@ -442,16 +438,106 @@ static void fill_opts(const struct crawl *c, struct fetch_opts *o)
 	o->simweb = c->spec.simweb;
 }
 
-static int extract_links(struct page_job *j, const struct fetch_response *resp)
+/* ---- link extraction, on a worker thread or inline ----
+ *
+ * A worker may not touch the seen-set, scope or frontier: the parse only
+ * collects the resolved URLs (NUL-separated, in one buffer) and the page
+ * task enqueues them back on the loop thread. */
+
+struct parse_job {
+	const char *base, *body; /* borrowed from the response */
+	size_t body_len;
+	char *urls;              /* NUL-terminated URLs, one after another */
+	size_t len, cap;
+	unsigned n;
+	int rc;
+};
+
+static int collect_link(void *arg, const char *url)
 {
+	struct parse_job *p = arg;
+	size_t ul = strlen(url) + 1;
+	if (p->cap - p->len < ul) {
+		size_t cap = p->cap ? p->cap : 1024;
+		while (cap - p->len < ul)
+			cap *= 2;
+		char *v = realloc(p->urls, cap);
+		if (!v)
+			return CRAWL_ENOMEM;
+		p->urls = v;
+		p->cap = cap;
+	}
+	memcpy(p->urls + p->len, url, ul);
+	p->len += ul;
+	p->n++;
+	return 0;
+}
+
+/* Runs on a worker thread: libxml2 and uriparser only, nothing shared. */
+static void parse_run(void *arg)
+{
+	struct parse_job *p = arg;
 	struct links *lx = NULL;
-	const char *base = resp->final_url ? resp->final_url : j->item.url;
-	int rc = links_new(&lx, base, link_found, j);
+	int rc = links_new(&lx, p->base, collect_link, p);
 	if (rc == 0)
-		rc = links_feed(lx, resp->body, resp->body_len);
+		rc = links_feed(lx, p->body, p->body_len);
 	if (rc == 0)
 		rc = links_finish(lx);
 	links_free(lx);
+	p->rc = rc;
+}
+
+/* Back on the loop thread. The links found before a parse error still
+ * count, as they did when they were enqueued while parsing. */
+static void enqueue_links(struct page_job *j, const struct parse_job *p)
+{
+	const char *u = p->urls;
+	for (unsigned i = 0; i < p->n; i++, u += strlen(u) + 1) {
+		j->nlinks++;
+		if (enqueue(j->crawl, u, j->item.url, j->item.depth + 1) < 0)
+			return;
+	}
+}
+
+/* On the pool if there is one (its queue full: here), inline otherwise.
+ * task_await returns only once the job's future is done, that is once
+ * parse_run has returned or will never run, so p is freed safely on every
+ * path, cancellation too. */
+static int parse_links(struct crawl *c, struct parse_job *p)
+{
+	future_t *f = NULL;
+	if (!c->spec.workers || workers_submit(c->spec.workers, parse_run, p, &f) != 0) {
+		parse_run(p);
+		return 0;
+	}
+	int rc = task_await(f, NULL);
+	future_unref(f);
+	return rc;
+}
+
+static void parse_free(struct parse_job *p)
+{
+	if (p)
+		free(p->urls);
+	free(p);
+}
+
+/* The job is on the heap, not the task's stack: a shared-stack task's
+ * stack is copied away while it waits, and the worker writes into it. */
+static int extract_links(struct page_job *j, const struct fetch_response *resp)
+{
+	struct parse_job *p = calloc(1, sizeof *p);
+	if (!p)
+		return 0; /* the page counts, without its links */
+	p->base = resp->final_url ? resp->final_url : j->item.url;
+	p->body = resp->body ? resp->body : "";
+	p->body_len = resp->body_len;
+	j->parse = p;
+	int rc = parse_links(j->crawl, p);
+	if (rc == 0)
+		enqueue_links(j, p);
+	j->parse = NULL;
+	parse_free(p);
 	return rc;
 }
 
@@ -500,6 +586,22 @@ static void job_unlink(struct crawl *c, struct page_job *j)
 		j->next->prev = j->prev;
 }
 
+/* A fetched page's result; returns the parse's CRAWL_ECANCELLED if the
+ * task was cancelled while its page was parsed, else 0. */
+static int page_fetched(struct page_job *j, const struct fetch_response *resp,
+			struct crawl_result *r)
+{
+	int rc = 0;
+	r->status = (int)resp->status;
+	r->final_url = resp->final_url;
+	r->content_type = resp->content_type;
+	r->bytes = resp->body_len;
+	if (resp->status == 200 && resp->content_type && strstr(resp->content_type, "html"))
+		rc = extract_links(j, resp);
+	r->links = j->nlinks;
+	return rc;
+}
+
 static int page_task(void *arg, void **result)
 {
 	struct page_job *j = arg;
@@ -514,15 +616,9 @@ static int page_task(void *arg, void **result)
 	r.attempts = j->item.attempt + 1;
 	if (rc == CRAWL_EROBOTS)
 		c->st.robots_blocked++;
+	int cancelled = rc == CRAWL_ECANCELLED;
 	if (rc == 0) {
-		r.status = (int)resp->status;
-		r.final_url = resp->final_url;
-		r.content_type = resp->content_type;
-		r.bytes = resp->body_len;
-		if (resp->status == 200 && resp->content_type &&
-		    strstr(resp->content_type, "html"))
-			extract_links(j, resp);
-		r.links = j->nlinks;
+		cancelled = page_fetched(j, resp, &r) == CRAWL_ECANCELLED;
 	} else {
 		const struct fetch_response *fr = fut ? fetch_response_of(fut) : NULL;
 		r.error = rc;
@@ -531,7 +627,8 @@ static int page_task(void *arg, void **result)
 			r.status = (int)fr->status;
 	}
 	j->reported = 1;
-	if (rc != CRAWL_ECANCELLED || c->state != CRAWL_CANCELLED)
+	/* A cancelled crawl reports no page whose task it cut short. */
+	if (!cancelled || c->state != CRAWL_CANCELLED)
 		record(c, &r);
 	future_unref(fut);
 	*result = NULL;
@@ -768,6 +865,7 @@ static void crawl_destroy(struct crawl *c)
 	while (c->jobs) {
 		struct page_job *j = c->jobs;
 		c->jobs = j->next;
+		parse_free(j->parse);
 		frontier_item_clear(&j->item);
 		task_unref(j->task);
 		free(j);

@@ -21,6 +21,8 @@
 #include "fetch.h"
 #include "loop.h"
 
+struct workers;
+
 enum crawl_sort { CRAWL_SORT_URL, CRAWL_SORT_STATUS, CRAWL_SORT_TIME, CRAWL_SORT_SIZE };
 
 /* The job. All strings and arrays are copied by crawl_new. */
@@ -51,6 +53,9 @@ struct crawl_spec {
 	const struct simweb *simweb; /* for sim:// seeds (borrowed; NULL: the fetcher's) */
 	enum crawl_sort sort_by;
 	size_t batch_size;      /* 0: one batch per depth level */
+	struct workers *workers; /* parses pages on its threads (borrowed, may be
+				  * shared by crawls of one loop; it must outlive
+				  * the crawl's tasks); NULL: parse on the loop */
 };
 
 /* Defaults: depth 3, 10,000 pages, concurrency 64, per_host 4, robots on,

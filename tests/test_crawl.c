@@ -30,6 +30,7 @@
 #include "task.h"
 #include "tsupport.h"
 #include "url.h"
+#include "workers.h"
 
 #define WATCHDOG_S 15.0
 #define MAX_URLS 4096
@@ -250,6 +251,7 @@ static void rec_urls(const struct rec *rc, struct strs *out)
 
 struct env {
 	loop_t *loop;
+	struct workers *workers; /* with g_parse_threads > 0 */
 	struct fetcher *fr;
 	struct simweb *web;
 	struct tsupport_server srv;
@@ -260,6 +262,9 @@ struct env {
  * skips env_fini): it stops the server so no child outlives the test. */
 static struct env *live_env;
 
+/* Parse threads of the group being run: 0 parses inline on the loop. */
+static int g_parse_threads;
+
 static void env_init(struct env *e, const char *simspec)
 {
 	char err[256] = "";
@@ -267,6 +272,8 @@ static void env_init(struct env *e, const char *simspec)
 	live_env = e;
 	assert_int_equal(loop_new(&e->loop), 0);
 	assert_int_equal(fetcher_new(e->loop, NULL, &e->fr), 0);
+	if (g_parse_threads)
+		assert_int_equal(workers_new(e->loop, g_parse_threads, &e->workers), 0);
 	if (simspec) {
 		if (simweb_new(&e->web, simspec, err, sizeof err) != 0)
 			fail_msg("simweb_new(%s): %s", simspec, err);
@@ -307,6 +314,7 @@ static void env_fini(struct env *e)
 	live_env = NULL;
 	env_stop_server(e);
 	fetcher_free(e->fr);
+	workers_free(e->workers); /* before the loop: it holds the pool's event */
 	loop_free(e->loop);
 	simweb_free(e->web);
 }
@@ -331,9 +339,11 @@ static void watchdog(void *arg)
 	crawl_cancel(rc->crawl);
 }
 
-static void crawl_begin(struct env *e, const struct crawl_spec *s, struct rec *rc)
+static void crawl_begin(struct env *e, const struct crawl_spec *spec, struct rec *rc)
 {
 	char err[256] = "";
+	struct crawl_spec ws = *spec, *s = &ws;
+	ws.workers = e->workers;
 	struct crawl_callbacks cb = {on_page, on_batch, on_done, rc};
 	rc->loop = e->loop;
 	rc->sort = s->sort_by;
@@ -1617,10 +1627,23 @@ static int teardown_test(void **state)
 	return 0;
 }
 
+static int setup_dedicated_workers(void **state)
+{
+	g_parse_threads = 2;
+	return setup_dedicated(state);
+}
+
+static int setup_shared_workers(void **state)
+{
+	g_parse_threads = 2;
+	return setup_shared(state);
+}
+
 static int teardown_mode(void **state)
 {
 	(void)state;
 	coro_default_shared(0);
+	g_parse_threads = 0;
 	return 0;
 }
 
@@ -1641,5 +1664,9 @@ int main(void)
 	int failed =
 	    cmocka_run_group_tests_name("crawl_dedicated", tests, setup_dedicated, teardown_mode);
 	failed += cmocka_run_group_tests_name("crawl_shared", tests, setup_shared, teardown_mode);
+	failed += cmocka_run_group_tests_name("crawl_dedicated_workers", tests,
+					      setup_dedicated_workers, teardown_mode);
+	failed += cmocka_run_group_tests_name("crawl_shared_workers", tests, setup_shared_workers,
+					      teardown_mode);
 	return failed;
 }
