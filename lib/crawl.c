@@ -1,77 +1,19 @@
-/* crawl.c - the crawl engine: pump, page tasks, robots, results. */
+/* crawl.c - the crawl engine: a job's spec, queue, results, pump and API.
+ * One page's task and one host's robots.txt are in crawl_page.c. */
 #include "crawl.h"
+#include "crawl_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "frontier.h"
-#include "links.h"
 #include "pipeline.h"
 #include "robots.h"
 #include "seen.h"
 #include "task.h"
 #include "url.h"
 #include "workers.h"
-
-enum { ROBOTS_UNKNOWN, ROBOTS_FETCHING, ROBOTS_KNOWN };
-#define ROBOTS_RETRY_S 60.0 /* a 5xx/unreachable robots.txt disallows this long */
-
-struct host_state {
-	struct robots *robots;
-	int robots_state;
-	struct crawl *crawl;
-	struct frontier_host *fh;
-	task_t *robots_task;             /* while its robots.txt is fetched */
-	struct host_state *next_pending; /* robots.txt not asked for yet */
-	char scheme[8];                  /* of the host's first URL: robots.txt's */
-};
-
-/* One page being fetched: the argument of its task. */
-struct page_job {
-	struct crawl *crawl;
-	struct frontier_item item;
-	struct frontier_host *host;
-	task_t *task;
-	struct page_job *prev, *next;
-	unsigned nlinks;
-	struct parse_job *parse; /* while its page is parsed (freed with j if
-				  * the loop closes with the task alive) */
-	int reported; /* its result is out: a checkpoint must not re-queue it */
-};
-
-struct crawl {
-	loop_t *loop;
-	struct fetcher *fetcher;
-	struct crawl_spec spec;
-	char **strings; /* owned copies behind spec's pointers */
-	size_t nstrings;
-	int *retry_statuses;
-	struct crawl_callbacks cb;
-	struct frontier *fr;
-	struct seen *seen;
-	struct url_scope *scope;
-	struct pipeline *pipe;
-	future_t *done;
-	struct loop_timer pump_timer;
-	struct page_job *jobs; /* in flight */
-	struct host_state *robots_pending;
-	int inflight, robots_inflight; /* tasks whose done callback has not run */
-	int freeing; /* crawl_free came while tasks were alive: the last frees */
-	long dispatched;
-	uint32_t *depth_open; /* queued + in flight, per depth */
-	unsigned batch_depth;  /* per-depth batches: the level being collected */
-	size_t batch_count;
-	struct crawl_result **held; /* results deeper than batch_depth, waiting */
-	size_t nheld, held_cap;
-	uint64_t started;
-	struct crawl_stats st;
-	enum crawl_state state;
-	int restored;
-};
-
-static void pump(struct crawl *c);
-static void crawl_destroy(struct crawl *c);
 
 static const int default_retry[] = {429, 500, 502, 503, 504};
 
@@ -326,7 +268,7 @@ static void flush_held(struct crawl *c)
 	}
 }
 
-static void record(struct crawl *c, const struct crawl_result *r)
+void crawl__record(struct crawl *c, const struct crawl_result *r)
 {
 	if (r->error || r->status >= 400)
 		c->st.errors++;
@@ -396,7 +338,7 @@ static int push_url(void *arg, const char *url, const char *referrer, unsigned d
 /* A normalised URL enters the frontier once, if in scope and depth. Most
  * links of a page are known already: the seen-set's hash lookup answers
  * them before the scope check, which parses the URL (ten times dearer). */
-static int enqueue(struct crawl *c, const char *url, const char *referrer, unsigned depth)
+int crawl__enqueue(struct crawl *c, const char *url, const char *referrer, unsigned depth)
 {
 	if (depth > (unsigned)c->spec.max_depth)
 		return 0;
@@ -407,345 +349,6 @@ static int enqueue(struct crawl *c, const char *url, const char *referrer, unsig
 	if (rc <= 0)
 		return rc;
 	return push_url(c, url, referrer, depth, 0);
-}
-
-/* ---- page tasks ---- */
-
-static int is_retry_status(const struct crawl *c, int status)
-{
-	for (size_t i = 0; i < c->spec.nretry_statuses; i++)
-		if (c->spec.retry_statuses[i] == status)
-			return 1;
-	return 0;
-}
-
-static int is_retry_error(int err)
-{
-	return err == CRAWL_ETIMEDOUT || err == CRAWL_ECONNECT || err == CRAWL_ERESET ||
-	       err == CRAWL_ECONNREFUSED || err == CRAWL_EHTTP;
-}
-
-static void fill_opts(const struct crawl *c, struct fetch_opts *o)
-{
-	fetch_opts_init(o);
-	o->timeout = c->spec.timeout;
-	o->connect_timeout = c->spec.connect_timeout;
-	if (c->spec.user_agent)
-		o->user_agent = c->spec.user_agent;
-	if (c->spec.max_body)
-		o->max_body = c->spec.max_body;
-	o->allow_private = c->spec.allow_private;
-	o->simweb = c->spec.simweb;
-}
-
-/* ---- link extraction, on a worker thread or inline ----
- *
- * A worker may not touch the seen-set, scope or frontier: the parse only
- * collects the resolved URLs (NUL-separated, in one buffer) and the page
- * task enqueues them back on the loop thread. */
-
-struct parse_job {
-	const char *base, *body; /* borrowed from the response */
-	size_t body_len;
-	char *urls;              /* NUL-terminated URLs, one after another */
-	size_t len, cap;
-	unsigned n;
-	int rc;
-};
-
-static int collect_link(void *arg, const char *url)
-{
-	struct parse_job *p = arg;
-	size_t ul = strlen(url) + 1;
-	if (p->cap - p->len < ul) {
-		size_t cap = p->cap ? p->cap : 1024;
-		while (cap - p->len < ul)
-			cap *= 2;
-		char *v = realloc(p->urls, cap);
-		if (!v)
-			return CRAWL_ENOMEM;
-		p->urls = v;
-		p->cap = cap;
-	}
-	memcpy(p->urls + p->len, url, ul);
-	p->len += ul;
-	p->n++;
-	return 0;
-}
-
-/* Runs on a worker thread: libxml2 and uriparser only, nothing shared. */
-static void parse_run(void *arg)
-{
-	struct parse_job *p = arg;
-	struct links *lx = NULL;
-	int rc = links_new(&lx, p->base, collect_link, p);
-	if (rc == 0)
-		rc = links_feed(lx, p->body, p->body_len);
-	if (rc == 0)
-		rc = links_finish(lx);
-	links_free(lx);
-	p->rc = rc;
-}
-
-/* Back on the loop thread. The links found before a parse error still
- * count, as they did when they were enqueued while parsing. */
-static void enqueue_links(struct page_job *j, const struct parse_job *p)
-{
-	const char *u = p->urls;
-	for (unsigned i = 0; i < p->n; i++, u += strlen(u) + 1) {
-		j->nlinks++;
-		if (enqueue(j->crawl, u, j->item.url, j->item.depth + 1) < 0)
-			return;
-	}
-}
-
-/* On the pool if there is one (its queue full: here), inline otherwise.
- * task_await returns only once the job's future is done, that is once
- * parse_run has returned or will never run, so p is freed safely on every
- * path, cancellation too. */
-static int parse_links(struct crawl *c, struct parse_job *p)
-{
-	future_t *f = NULL;
-	if (!c->spec.workers || workers_submit(c->spec.workers, parse_run, p, &f) != 0) {
-		parse_run(p);
-		return 0;
-	}
-	int rc = task_await(f, NULL);
-	future_unref(f);
-	return rc;
-}
-
-static void parse_free(struct parse_job *p)
-{
-	if (p)
-		free(p->urls);
-	free(p);
-}
-
-/* The job is on the heap, not the task's stack: a shared-stack task's
- * stack is copied away while it waits, and the worker writes into it. */
-static int extract_links(struct page_job *j, const struct fetch_response *resp)
-{
-	struct parse_job *p = calloc(1, sizeof *p);
-	if (!p)
-		return 0; /* the page counts, without its links */
-	p->base = resp->final_url ? resp->final_url : j->item.url;
-	p->body = resp->body ? resp->body : "";
-	p->body_len = resp->body_len;
-	j->parse = p;
-	int rc = parse_links(j->crawl, p);
-	if (rc == 0)
-		enqueue_links(j, p);
-	j->parse = NULL;
-	parse_free(p);
-	return rc;
-}
-
-static int robots_allows(struct page_job *j)
-{
-	struct host_state *hs = j->host->data;
-	if (!hs->robots)
-		return 1;
-	const char *p = strstr(j->item.url, "://");
-	p = p ? strchr(p + 3, '/') : NULL;
-	return robots_allowed(hs->robots, p ? p : "/");
-}
-
-/* Fetches with retries; the response (if any) stays owned by *fut. */
-static int fetch_page(struct page_job *j, future_t **fut, struct fetch_response **resp)
-{
-	struct crawl *c = j->crawl;
-	struct fetch_opts o;
-	fill_opts(c, &o);
-	for (;;) {
-		o.attempt = j->item.attempt;
-		int rc = fetch(c->fetcher, j->item.url, &o, fut);
-		if (rc == 0)
-			rc = task_await(*fut, (void **)resp);
-		int status = rc == 0 ? (int)(*resp)->status : 0;
-		int again = rc ? is_retry_error(rc) : is_retry_status(c, status);
-		if (!again || j->item.attempt >= (unsigned)c->spec.retries || rc == CRAWL_ECANCELLED)
-			return rc;
-		future_unref(*fut);
-		*fut = NULL;
-		c->st.retries++;
-		double wait = c->spec.backoff * (double)(1u << j->item.attempt);
-		j->item.attempt++;
-		if ((rc = task_sleep(wait)) != 0)
-			return rc;
-	}
-}
-
-static void job_unlink(struct crawl *c, struct page_job *j)
-{
-	if (j->prev)
-		j->prev->next = j->next;
-	else
-		c->jobs = j->next;
-	if (j->next)
-		j->next->prev = j->prev;
-}
-
-/* A fetched page's result; returns the parse's CRAWL_ECANCELLED if the
- * task was cancelled while its page was parsed, else 0. */
-static int page_fetched(struct page_job *j, const struct fetch_response *resp,
-			struct crawl_result *r)
-{
-	int rc = 0;
-	r->status = (int)resp->status;
-	r->final_url = resp->final_url;
-	r->content_type = resp->content_type;
-	r->bytes = resp->body_len;
-	if (resp->status == 200 && resp->content_type && strstr(resp->content_type, "html"))
-		rc = extract_links(j, resp);
-	r->links = j->nlinks;
-	return rc;
-}
-
-static int page_task(void *arg, void **result)
-{
-	struct page_job *j = arg;
-	struct crawl *c = j->crawl;
-	struct crawl_result r = {.url = j->item.url, .referrer = j->item.referrer,
-				 .depth = j->item.depth};
-	future_t *fut = NULL;
-	struct fetch_response *resp = NULL;
-	uint64_t t0 = loop_update_time(c->loop);
-	int rc = robots_allows(j) ? fetch_page(j, &fut, &resp) : CRAWL_EROBOTS;
-	r.fetch_ms = (double)(loop_update_time(c->loop) - t0) / 1e6;
-	r.attempts = j->item.attempt + 1;
-	if (rc == CRAWL_EROBOTS)
-		c->st.robots_blocked++;
-	int cancelled = rc == CRAWL_ECANCELLED;
-	if (rc == 0) {
-		cancelled = page_fetched(j, resp, &r) == CRAWL_ECANCELLED;
-	} else {
-		const struct fetch_response *fr = fut ? fetch_response_of(fut) : NULL;
-		r.error = rc;
-		r.error_msg = fr && fr->message ? fr->message : crawl_strerror(rc);
-		if (fr)
-			r.status = (int)fr->status;
-	}
-	j->reported = 1;
-	/* A cancelled crawl reports no page whose task it cut short. */
-	if (!cancelled || c->state != CRAWL_CANCELLED)
-		record(c, &r);
-	future_unref(fut);
-	*result = NULL;
-	return 0;
-}
-
-/* After a task's end, whatever it was: the crawl goes on, or the deferred
- * free completes with the last task. */
-static void task_ended(struct crawl *c)
-{
-	if (!c->freeing)
-		pump(c);
-	else if (c->inflight == 0 && c->robots_inflight == 0)
-		crawl_destroy(c);
-}
-
-/* The page task's done callback. A task cancelled before its first step
- * never runs its body, so the bookkeeping lives here, not in page_task. */
-static void job_end(future_t *f, void *arg)
-{
-	struct page_job *j = arg;
-	struct crawl *c = j->crawl;
-	(void)f;
-	frontier_done(c->fr, j->host);
-	job_unlink(c, j);
-	c->inflight--;
-	frontier_item_clear(&j->item);
-	task_unref(j->task);
-	free(j);
-	task_ended(c);
-}
-
-/* ---- robots.txt, once per host ---- */
-
-static void robots_set(struct host_state *hs, struct robots *r)
-{
-	struct crawl *c = hs->crawl;
-	robots_free(hs->robots);
-	hs->robots = r;
-	hs->robots_state = ROBOTS_KNOWN;
-	double d = r ? robots_crawl_delay(r) : -1;
-	if (d > c->spec.delay)
-		hs->fh->delay_ns = (uint64_t)(d * 1e9);
-	hs->fh->ready = 1;
-}
-
-/* RFC 9309: 2xx parse; 4xx allow all; 5xx or unreachable disallow all. */
-static struct robots *robots_from(const struct crawl *c, int rc, const struct fetch_response *resp)
-{
-	struct robots *r = NULL;
-	if (rc == 0 && resp->status >= 200 && resp->status < 300)
-		robots_parse(resp->body ? resp->body : "", resp->body_len, c->spec.user_agent, &r);
-	else if (rc == 0 && resp->status >= 400 && resp->status < 500)
-		robots_new_allow_all(&r);
-	else
-		robots_new_disallow_all(&r);
-	return r;
-}
-
-static int robots_task(void *arg, void **result)
-{
-	struct host_state *hs = arg;
-	struct crawl *c = hs->crawl;
-	char url[URL_HOST_MAX + 32];
-	snprintf(url, sizeof url, "%s://%s/robots.txt", hs->scheme, hs->fh->key);
-	struct fetch_opts o;
-	fill_opts(c, &o);
-	future_t *fut = NULL;
-	struct fetch_response *resp = NULL;
-	int rc = fetch(c->fetcher, url, &o, &fut);
-	if (rc == 0)
-		rc = task_await(fut, (void **)&resp);
-	if (rc != CRAWL_ECANCELLED)
-		robots_set(hs, robots_from(c, rc, resp));
-	future_unref(fut);
-	*result = NULL;
-	return 0;
-}
-
-static void robots_end(future_t *f, void *arg)
-{
-	struct host_state *hs = arg;
-	struct crawl *c = hs->crawl;
-	(void)f;
-	task_unref(hs->robots_task);
-	hs->robots_task = NULL;
-	c->robots_inflight--;
-	task_ended(c);
-}
-
-static void start_robots(struct crawl *c, struct host_state *hs)
-{
-	task_t *t;
-	hs->robots_state = ROBOTS_FETCHING;
-	if (task_create(c->loop, robots_task, hs, NULL, &t) != 0) {
-		robots_set(hs, NULL); /* cannot ask: fetch without rules */
-		return;
-	}
-	if (future_add_done_callback(task_future(t), robots_end, hs) != 0) {
-		task_cancel(t); /* not started: its body never runs */
-		task_unref(t);
-		robots_set(hs, NULL);
-		return;
-	}
-	hs->robots_task = t;
-	c->robots_inflight++;
-}
-
-/* Hosts are listed when created, so a pump costs nothing per known host. */
-static void start_pending_robots(struct crawl *c)
-{
-	while (c->robots_pending) {
-		struct host_state *hs = c->robots_pending;
-		c->robots_pending = hs->next_pending;
-		hs->next_pending = NULL;
-		start_robots(c, hs);
-	}
 }
 
 /* ---- the pump ---- */
@@ -778,8 +381,8 @@ static int dispatch(struct crawl *c, struct frontier_item *it, struct frontier_h
 	j->crawl = c;
 	j->item = *it;
 	j->host = h;
-	int rc = task_create(c->loop, page_task, j, NULL, &j->task);
-	if (rc == 0 && (rc = future_add_done_callback(task_future(j->task), job_end, j)) != 0) {
+	int rc = task_create(c->loop, crawl__page_task, j, NULL, &j->task);
+	if (rc == 0 && (rc = future_add_done_callback(task_future(j->task), crawl__job_end, j)) != 0) {
 		task_cancel(j->task); /* not started: its body never runs */
 		task_unref(j->task);
 	}
@@ -796,11 +399,11 @@ static int dispatch(struct crawl *c, struct frontier_item *it, struct frontier_h
 	return 0;
 }
 
-static void pump(struct crawl *c)
+void crawl__pump(struct crawl *c)
 {
 	if (c->state == CRAWL_RUNNING) {
 		if (c->spec.obey_robots)
-			start_pending_robots(c);
+			crawl__start_pending_robots(c);
 		uint64_t wake = 0, now = loop_update_time(c->loop);
 		struct frontier_item it;
 		struct frontier_host *h;
@@ -825,7 +428,7 @@ static void pump(struct crawl *c)
 
 static void pump_cb(void *arg)
 {
-	pump(arg);
+	crawl__pump(arg);
 }
 
 /* ---- the job's API ---- */
@@ -860,12 +463,12 @@ static void cancel_tasks(struct crawl *c)
 
 /* Frees everything. Jobs are left only when the loop closed with their
  * tasks alive (their done callbacks never ran): drop them here. */
-static void crawl_destroy(struct crawl *c)
+void crawl__destroy(struct crawl *c)
 {
 	while (c->jobs) {
 		struct page_job *j = c->jobs;
 		c->jobs = j->next;
-		parse_free(j->parse);
+		crawl__parse_free(j->parse);
 		frontier_item_clear(&j->item);
 		task_unref(j->task);
 		free(j);
@@ -901,7 +504,7 @@ void crawl_free(struct crawl *c)
 		loop_timer_stop(c->loop, &c->pump_timer);
 		return;
 	}
-	crawl_destroy(c);
+	crawl__destroy(c);
 }
 
 static int crawl_alloc(struct crawl *c)
@@ -941,7 +544,7 @@ int crawl_new(struct crawl **out, loop_t *l, struct fetcher *f, const struct cra
 	if (rc) {
 		if (rc == CRAWL_ENOMEM)
 			snprintf(err, errlen, "out of memory");
-		crawl_destroy(c);
+		crawl__destroy(c);
 		return rc;
 	}
 	*out = c;
@@ -958,7 +561,7 @@ int crawl_start(struct crawl *c)
 		char *u = NULL;
 		int rc = url_normalize(c->spec.seeds[i], &u);
 		if (rc == 0)
-			rc = enqueue(c, u, NULL, 0);
+			rc = crawl__enqueue(c, u, NULL, 0);
 		free(u);
 		if (rc < 0)
 			return rc;
