@@ -1,4 +1,5 @@
-/* jobs.c - job specs, scheduling, results into the store, checkpoints. */
+/* jobs.c - the job registry: scheduling, results into the store, checkpoints.
+ * What a submitted spec may say is checked in jobspec.c. */
 #include "jobs.h"
 
 #include <math.h>
@@ -12,6 +13,7 @@
 #include "config.h"
 #include "crawl.h"
 #include "fetch.h"
+#include "jobspec.h"
 #include "log.h"
 #include "results_file.h"
 #include "simweb.h"
@@ -54,18 +56,6 @@ struct jobs {
 	double rate, rate_t;
 	uint64_t rate_pages;
 };
-
-static int fail(struct jobs_err *e, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(struct jobs_err *e, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-	e->code = code;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
-	va_end(ap);
-	return CRAWL_EINVAL;
-}
 
 static struct job *find(struct jobs *js, int64_t id)
 {
@@ -110,207 +100,6 @@ static int txn_commit(struct jobs *js)
 		dlog(js->env.log, LOG_ERR, 0, NULL, rc, "cannot commit results: %s",
 		     store_errmsg(js->env.store));
 	return rc;
-}
-
-/* ---- the submitted spec ---- */
-
-/* An integer field in [lo, hi]; absent keeps *out. */
-static int get_int(json_t *a, const char *k, long long lo, long long hi, long long *out,
-		   struct jobs_err *e)
-{
-	json_t *v = json_object_get(a, k);
-	if (!v)
-		return 0;
-	if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-		return fail(e, "bad_field", "args.%s: expected an integer from %lld to %lld", k, lo,
-			    hi);
-	*out = json_integer_value(v);
-	return 0;
-}
-
-static int get_bool(json_t *a, const char *k, int *out, struct jobs_err *e)
-{
-	json_t *v = json_object_get(a, k);
-	if (!v)
-		return 0;
-	if (!json_is_boolean(v))
-		return fail(e, "bad_field", "args.%s: expected true or false", k);
-	*out = json_is_true(v);
-	return 0;
-}
-
-static int get_str(json_t *a, const char *k, const char **out, struct jobs_err *e)
-{
-	json_t *v = json_object_get(a, k);
-	if (!v)
-		return 0;
-	if (!json_is_string(v))
-		return fail(e, "bad_field", "args.%s: expected a string", k);
-	*out = json_string_value(v);
-	return 0;
-}
-
-/* An array of strings; *out is a malloc'd array of borrowed strings. */
-static int get_strs(json_t *a, const char *k, const char ***out, size_t *n, struct jobs_err *e)
-{
-	json_t *v = json_object_get(a, k);
-	*out = NULL;
-	*n = 0;
-	if (!v)
-		return 0;
-	if (!json_is_array(v) || json_array_size(v) > 100000)
-		return fail(e, "bad_field", "args.%s: expected an array of strings", k);
-	*out = calloc(json_array_size(v) + 1, sizeof **out);
-	if (!*out)
-		return fail(e, "internal", "out of memory");
-	for (size_t i = 0; i < json_array_size(v); i++) {
-		json_t *s = json_array_get(v, i);
-		if (!json_is_string(s))
-			return fail(e, "bad_field", "args.%s[%zu]: expected a string", k, i);
-		(*out)[(*n)++] = json_string_value(s);
-	}
-	return 0;
-}
-
-struct spec_buf {
-	struct crawl_spec s;
-	const char **seeds, **domains, **include, **exclude;
-	int statuses[CONFIG_MAX_STATUSES];
-	const char *sim;
-};
-
-static void spec_buf_free(struct spec_buf *b)
-{
-	free(b->seeds);
-	free(b->domains);
-	free(b->include);
-	free(b->exclude);
-}
-
-static void spec_defaults(const struct crawld_config *cfg, struct spec_buf *b)
-{
-	struct crawl_spec *s = &b->s;
-	crawl_spec_init(s);
-	s->max_depth = cfg->crawl.depth;
-	s->max_pages = cfg->crawl.max_pages;
-	s->concurrency = cfg->crawl.concurrency;
-	s->per_host = cfg->crawl.per_host;
-	s->delay = cfg->crawl.delay_ms / 1000.0;
-	s->obey_robots = cfg->crawl.obey_robots;
-	s->user_agent = cfg->crawl.user_agent;
-	s->retries = cfg->crawl.retries;
-	s->backoff = cfg->crawl.retry_backoff_ms / 1000.0;
-	memcpy(b->statuses, cfg->crawl.retry_statuses, sizeof b->statuses);
-	s->retry_statuses = b->statuses;
-	s->nretry_statuses = (size_t)cfg->crawl.n_retry_statuses;
-	s->timeout = cfg->limits.timeout_ms / 1000.0;
-	s->connect_timeout = cfg->limits.connect_timeout_ms / 1000.0;
-	s->max_body = (size_t)cfg->limits.max_body_bytes;
-	s->allow_private = cfg->crawl.allow_private;
-	crawl_sort_parse(cfg->crawl.sort_by, &s->sort_by);
-}
-
-static int spec_numbers(json_t *a, struct crawl_spec *s, struct jobs_err *e)
-{
-	long long depth = s->max_depth, pages = s->max_pages, bytes = s->max_bytes,
-		  conc = s->concurrency, per = s->per_host, delay = (long long)(s->delay * 1000),
-		  retries = s->retries;
-	if (get_int(a, "depth", 0, 1000, &depth, e) || get_int(a, "max_pages", 0, 1000000000, &pages, e) ||
-	    get_int(a, "max_bytes", 0, (long long)1 << 50, &bytes, e) ||
-	    get_int(a, "concurrency", 1, 100000, &conc, e) ||
-	    get_int(a, "per_host", 1, 100000, &per, e) ||
-	    get_int(a, "delay_ms", 0, 3600000, &delay, e) || get_int(a, "retries", 0, 20, &retries, e))
-		return CRAWL_EINVAL;
-	s->max_depth = (int)depth;
-	s->max_pages = (long)pages;
-	s->max_bytes = bytes;
-	s->concurrency = (int)conc;
-	s->per_host = (int)(per < conc ? per : conc);
-	s->delay = (double)delay / 1000.0;
-	s->retries = (int)retries;
-	return 0;
-}
-
-static int spec_seeds(struct spec_buf *b, struct jobs_err *e)
-{
-	if (b->s.nseeds == 0)
-		return fail(e, "bad_field", "args.seeds: at least one URL is required");
-	for (size_t i = 0; i < b->s.nseeds; i++) {
-		char *u = NULL;
-		int rc = url_normalize(b->seeds[i], &u);
-		free(u);
-		if (rc)
-			return fail(e, "bad_url", "args.seeds[%zu]: '%.200s': %s", i, b->seeds[i],
-				    crawl_strerror(rc));
-		if (!b->sim && strncmp(b->seeds[i], "sim:", 4) == 0)
-			return fail(e, "bad_field", "args.seeds[%zu]: a sim:// seed needs args.sim", i);
-	}
-	return 0;
-}
-
-/* One list of scope rules; *bad is the index of the first one refused. */
-static int scope_add(struct url_scope *sc, int (*add)(struct url_scope *, const char *),
-		     const char **list, size_t n, size_t *bad)
-{
-	for (*bad = 0; *bad < n; (*bad)++) {
-		int rc = add(sc, list[*bad]);
-		if (rc)
-			return rc;
-	}
-	return 0;
-}
-
-/* Domains and patterns are compiled here too, not only when the job
- * starts: a job that submit accepted must not fail later for its spec. */
-static int spec_scope(const struct spec_buf *b, struct jobs_err *e)
-{
-	struct url_scope *sc = NULL;
-	size_t i = 0;
-	const char *key = "domains", *val = "";
-	int rc = url_scope_new(&sc);
-	if (rc == 0 && (rc = scope_add(sc, url_scope_add_domain, b->domains, b->s.ndomains, &i)))
-		val = b->domains[i];
-	else if (rc == 0 && (key = "include") &&
-		 (rc = scope_add(sc, url_scope_add_include, b->include, b->s.ninclude, &i)))
-		val = b->include[i];
-	else if (rc == 0 && (key = "exclude") &&
-		 (rc = scope_add(sc, url_scope_add_exclude, b->exclude, b->s.nexclude, &i)))
-		val = b->exclude[i];
-	url_scope_free(sc);
-	if (rc == CRAWL_EINVAL)
-		return fail(e, "bad_field", "args.%s[%zu]: '%.200s' is not %s", key, i, val,
-			    *key == 'd' ? "a host name"
-					: "a POSIX extended regular expression");
-	return rc ? fail(e, "internal", "out of memory") : 0;
-}
-
-/* Everything a job's args may say, checked before it is accepted. */
-static int spec_parse(const struct crawld_config *cfg, json_t *a, struct spec_buf *b,
-		      struct jobs_err *e)
-{
-	struct crawl_spec *s = &b->s;
-	const char *sort = NULL;
-	int priv = s->allow_private;
-	spec_defaults(cfg, b);
-	if (get_strs(a, "seeds", &b->seeds, &s->nseeds, e) ||
-	    get_strs(a, "domains", &b->domains, &s->ndomains, e) ||
-	    get_strs(a, "include", &b->include, &s->ninclude, e) ||
-	    get_strs(a, "exclude", &b->exclude, &s->nexclude, e) || spec_numbers(a, s, e) ||
-	    get_bool(a, "obey_robots", &s->obey_robots, e) ||
-	    get_bool(a, "allow_private", &priv, e) || get_str(a, "user_agent", &s->user_agent, e) ||
-	    get_str(a, "sort_by", &sort, e) || get_str(a, "sim", &b->sim, e))
-		return CRAWL_EINVAL;
-	s->seeds = b->seeds;
-	s->domains = b->domains;
-	s->include = b->include;
-	s->exclude = b->exclude;
-	if (sort && crawl_sort_parse(sort, &s->sort_by) != 0)
-		return fail(e, "bad_field", "args.sort_by: expected url, status, time or size");
-	if (priv && !cfg->crawl.allow_private)
-		return fail(e, "bad_field",
-			    "args.allow_private: refused (the daemon's [crawl] allow_private is false)");
-	s->allow_private = priv;
-	return spec_seeds(b, e) || spec_scope(b, e) ? CRAWL_EINVAL : 0;
 }
 
 /* ---- a running job's callbacks ---- */
@@ -435,24 +224,24 @@ static int restore_checkpoint(struct job *j)
 static int job_start(struct job *j, struct jobs_err *e)
 {
 	struct jobs *js = j->js;
-	struct spec_buf b = {0};
+	struct jobspec b = {0};
 	char err[256] = "";
 	struct crawl_callbacks cb = {on_page, on_batch, on_done, j};
-	int rc = spec_parse(js->env.cfg, j->spec, &b, e);
+	int rc = jobspec_parse(js->env.cfg, j->spec, &b, e);
 	if (rc == 0 && b.sim && (rc = simweb_new(&j->sim, b.sim, err, sizeof err)) != 0)
-		fail(e, "bad_field", "args.sim: %s", err);
+		jobs_fail(e, "bad_field", "args.sim: %s", err);
 	b.s.simweb = j->sim;
 	b.s.workers = js->env.workers;
 	if (rc == 0 && (rc = crawl_new(&j->crawl, js->env.loop, js->env.fetcher, &b.s, &cb, err,
 				       sizeof err)) != 0)
-		fail(e, "bad_field", "%s", err);
-	spec_buf_free(&b);
+		jobs_fail(e, "bad_field", "%s", err);
+	jobspec_free(&b);
 	if (rc == 0 && (rc = restore_checkpoint(j)) != 0)
-		fail(e, "internal", "checkpoint of job %lld is corrupt", (long long)j->id);
+		jobs_fail(e, "internal", "checkpoint of job %lld is corrupt", (long long)j->id);
 	if (rc == 0 && (rc = open_results_file(j)) != 0)
-		fail(e, "internal", "cannot open the job's results file");
+		jobs_fail(e, "internal", "cannot open the job's results file");
 	if (rc == 0 && (rc = crawl_start(j->crawl)) != 0)
-		fail(e, "internal", "cannot start: %s", crawl_strerror(rc));
+		jobs_fail(e, "internal", "cannot start: %s", crawl_strerror(rc));
 	if (rc == 0 && j->state == J_PAUSED)
 		crawl_pause(j->crawl);
 	return rc;
@@ -613,19 +402,19 @@ static struct job *job_add(struct jobs *js, int64_t id, json_t *spec, int priori
 
 int jobs_submit(struct jobs *js, json_t *args, int64_t *id, struct jobs_err *e)
 {
-	struct spec_buf b = {0};
+	struct jobspec b = {0};
 	long long prio = 0;
-	int rc = spec_parse(js->env.cfg, args, &b, e);
+	int rc = jobspec_parse(js->env.cfg, args, &b, e);
 	if (rc == 0)
-		rc = get_int(args, "priority", -100, 100, &prio, e);
+		rc = jobspec_get_int(args, "priority", -100, 100, &prio, e);
 	if (rc == 0 && b.sim) {
 		struct simweb *w = NULL;
 		char err[256];
 		if (simweb_new(&w, b.sim, err, sizeof err) != 0)
-			rc = fail(e, "bad_field", "args.sim: %s", err);
+			rc = jobs_fail(e, "bad_field", "args.sim: %s", err);
 		simweb_free(w);
 	}
-	spec_buf_free(&b);
+	jobspec_free(&b);
 	if (rc)
 		return rc;
 	char *text = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
@@ -634,9 +423,9 @@ int jobs_submit(struct jobs *js, json_t *args, int64_t *id, struct jobs_err *e)
 	rc = text ? store_job_add(js->env.store, text, (int)prio, id) : CRAWL_ENOMEM;
 	free(text);
 	if (rc)
-		return fail(e, "internal", "cannot store the job: %s", store_errmsg(js->env.store));
+		return jobs_fail(e, "internal", "cannot store the job: %s", store_errmsg(js->env.store));
 	if (!job_add(js, *id, args, (int)prio, J_QUEUED))
-		return fail(e, "internal", "out of memory");
+		return jobs_fail(e, "internal", "out of memory");
 	dlog(js->env.log, LOG_INFO, *id, NULL, 0, "job submitted");
 	loop_timer_soon(js->env.loop, &js->sched);
 	return 0;
@@ -646,7 +435,7 @@ static struct job *get_job(struct jobs *js, int64_t id, struct jobs_err *e)
 {
 	struct job *j = find(js, id);
 	if (!j)
-		fail(e, "not_found", "no job %lld", (long long)id);
+		jobs_fail(e, "not_found", "no job %lld", (long long)id);
 	return j;
 }
 
@@ -656,7 +445,7 @@ int jobs_pause(struct jobs *js, int64_t id, struct jobs_err *e)
 	if (!j)
 		return CRAWL_ENOTFOUND;
 	if (j->state != J_RUNNING && j->state != J_QUEUED)
-		return fail(e, "bad_state", "job %lld is %s, not running", (long long)id,
+		return jobs_fail(e, "bad_state", "job %lld is %s, not running", (long long)id,
 			    jstate_names[j->state]);
 	if (j->crawl)
 		crawl_pause(j->crawl);
@@ -671,7 +460,7 @@ int jobs_resume(struct jobs *js, int64_t id, struct jobs_err *e)
 	if (!j)
 		return CRAWL_ENOTFOUND;
 	if (j->state != J_PAUSED)
-		return fail(e, "bad_state", "job %lld is %s, not paused", (long long)id,
+		return jobs_fail(e, "bad_state", "job %lld is %s, not paused", (long long)id,
 			    jstate_names[j->state]);
 	if (j->crawl)
 		crawl_resume(j->crawl);
@@ -687,7 +476,7 @@ int jobs_cancel(struct jobs *js, int64_t id, struct jobs_err *e)
 	if (!j)
 		return CRAWL_ENOTFOUND;
 	if (j->state == J_DONE || j->state == J_FAILED || j->state == J_CANCELLED)
-		return fail(e, "bad_state", "job %lld is already %s", (long long)id,
+		return jobs_fail(e, "bad_state", "job %lld is already %s", (long long)id,
 			    jstate_names[j->state]);
 	if (j->crawl && crawl_state(j->crawl) != CRAWL_DONE) {
 		crawl_cancel(j->crawl); /* on_done records the state */
@@ -818,7 +607,7 @@ static int restore_one(void *arg, const struct store_job *sj)
 int jobs_restore(struct jobs *js, struct jobs_err *e)
 {
 	if (store_job_list(js->env.store, restore_one, js) != 0)
-		return fail(e, "internal", "cannot load jobs: %s", store_errmsg(js->env.store));
+		return jobs_fail(e, "internal", "cannot load jobs: %s", store_errmsg(js->env.store));
 	for (struct job *j = js->list; j; j = j->next) {
 		if (j->state != J_PAUSED)
 			continue;

@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "jobspec.h"
 #include "loop.h"
 
 struct store;
@@ -36,13 +37,6 @@ struct jobs_env {
 	const struct crawld_config *cfg; /* borrowed; replaced by jobs_set_config */
 	struct workers *workers;         /* parse pool shared by every crawl (borrowed;
 					  * NULL: parse on the loop) */
-};
-
-/* An error for a control reply: a protocol code ("bad_field", "bad_url",
- * "not_found", "bad_state", "internal") and a message. */
-struct jobs_err {
-	const char *code;
-	char msg[256];
 };
 
 int jobs_new(struct jobs **out, const struct jobs_env *env);
