@@ -1,8 +1,9 @@
 /* loop.h - the event loop: one per thread, around one libevent event_base.
  *
  * asyncio's loop in C. Each iteration: wait for I/O (epoll through libevent)
- * no longer than until the first timer, or not at all when callbacks are
- * ready; then move due timers to the ready queue; then run the callbacks that
+ * no longer than until the first timer; when callbacks are ready, poll
+ * without waiting, and at most every 50 us (a poll is a system call, dearer
+ * than most callbacks); then move due timers to the ready queue; then run the callbacks that
  * were ready when the phase began (ones they schedule wait for the next
  * iteration, so a callback that reschedules itself cannot starve I/O).
  *
