@@ -27,6 +27,8 @@
 
 #include "gather.h"
 
+#include "seed_time.h"
+
 struct opts {
 	double scale;
 	int gather_result;
@@ -40,21 +42,6 @@ struct work {
 	char result[32];
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void blocking_sleep(double seconds)
-{
-	struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
-
-/* async def corowork(name, t) */
 static int corowork(void *arg, void **result)
 {
 	struct work *w = arg;

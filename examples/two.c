@@ -15,19 +15,7 @@
 
 #include "task.h"
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void blocking_sleep(double seconds)
-{
-	struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-	while (nanosleep(&ts, &ts) != 0)
-		;
-}
+#include "seed_time.h"
 
 static int do_some_work(void *arg, void **result)
 {
