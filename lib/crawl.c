@@ -25,6 +25,7 @@ void crawl_spec_init(struct crawl_spec *s)
 	s->concurrency = 64;
 	s->per_host = 4;
 	s->obey_robots = 1;
+	s->robots_retry = 60;
 	s->user_agent = "crawld/0.1";
 	s->retries = 2;
 	s->backoff = 0.5;
@@ -307,8 +308,8 @@ static int host_for(struct crawl *c, const char *url, struct frontier_host **out
 	struct host_state *hs = calloc(1, sizeof *hs);
 	if (!hs)
 		return CRAWL_ENOMEM;
-	hs->crawl = c;
 	hs->fh = *out;
+	crawl__host_init(c, hs);
 	/* URLs are normalised: the scheme is lower case, before the ':'. */
 	size_t n = strcspn(url, ":");
 	memcpy(hs->scheme, url, n < sizeof hs->scheme ? n : sizeof hs->scheme - 1);
@@ -438,6 +439,7 @@ static void host_state_free(void *arg, struct frontier_host *h)
 	(void)arg;
 	struct host_state *hs = h->data;
 	if (hs) {
+		crawl__host_stop(hs);
 		robots_free(hs->robots);
 		task_unref(hs->robots_task); /* only left when the loop closed first */
 	}
@@ -451,6 +453,8 @@ static void cancel_robots(void *arg, struct frontier_host *h)
 	struct host_state *hs = h->data;
 	if (hs && hs->robots_task)
 		task_cancel(hs->robots_task);
+	if (hs)
+		crawl__host_stop(hs); /* a host waiting to ask again asks no more */
 }
 
 static void cancel_tasks(struct crawl *c)

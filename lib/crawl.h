@@ -23,6 +23,8 @@
 
 struct workers;
 
+enum { CRAWL_ROBOTS_TRIES = 3 };
+
 enum crawl_sort { CRAWL_SORT_URL, CRAWL_SORT_STATUS, CRAWL_SORT_TIME, CRAWL_SORT_SIZE };
 
 /* The job. All strings and arrays are copied by crawl_new. */
@@ -42,6 +44,10 @@ struct crawl_spec {
 	int per_host;           /* fetches in flight per host */
 	double delay;           /* seconds between fetch starts on one host */
 	int obey_robots;
+	double robots_retry;    /* seconds a host whose robots.txt answers 5xx or
+				 * nothing waits before it is asked again; after
+				 * CRAWL_ROBOTS_TRIES such answers the host is
+				 * disallowed for the rest of the crawl */
 	const char *user_agent;
 	int retries;            /* extra attempts after the first */
 	double backoff;         /* seconds; doubles each attempt */
@@ -59,7 +65,8 @@ struct crawl_spec {
 };
 
 /* Defaults: depth 3, 10,000 pages, concurrency 64, per_host 4, robots on,
- * 2 retries, backoff 0.5 s on 429/500/502/503/504, timeout 30 s. */
+ * 2 retries, backoff 0.5 s on 429/500/502/503/504, timeout 30 s, an
+ * unavailable robots.txt asked again after 60 s. */
 void crawl_spec_init(struct crawl_spec *s);
 
 struct crawl_result {

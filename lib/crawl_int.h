@@ -20,6 +20,8 @@ struct host_state {
 	task_t *robots_task;             /* while its robots.txt is fetched */
 	struct host_state *next_pending; /* robots.txt not asked for yet */
 	char scheme[8];                  /* of the host's first URL: robots.txt's */
+	unsigned robots_tries;           /* answers that were 5xx or none at all */
+	struct loop_timer robots_retry;  /* asks again after such an answer */
 };
 
 /* One page being fetched: the argument of its task. */
@@ -72,6 +74,8 @@ void crawl__pump(struct crawl *c);
 void crawl__destroy(struct crawl *c);
 
 /* crawl_page.c */
+void crawl__host_init(struct crawl *c, struct host_state *hs);
+void crawl__host_stop(struct host_state *hs);
 int crawl__page_task(void *arg, void **result);
 void crawl__job_end(future_t *f, void *arg);
 void crawl__start_pending_robots(struct crawl *c);

@@ -289,6 +289,34 @@ static struct robots *robots_from(const struct crawl *c, int rc, const struct fe
 	return r;
 }
 
+/* RFC 9309 2.3.1.4: a 5xx or no answer at all means "disallow all" for now;
+ * the host's URLs wait and it is asked again, up to CRAWL_ROBOTS_TRIES. */
+static int robots_unavailable(int rc, const struct fetch_response *resp)
+{
+	return rc != 0 || resp->status >= 500;
+}
+
+static void robots_ask_again(void *arg)
+{
+	struct host_state *hs = arg;
+	struct crawl *c = hs->crawl;
+	hs->robots_state = ROBOTS_UNKNOWN;
+	hs->next_pending = c->robots_pending;
+	c->robots_pending = hs;
+	crawl__pump(c);
+}
+
+void crawl__host_init(struct crawl *c, struct host_state *hs)
+{
+	hs->crawl = c;
+	loop_timer_init(&hs->robots_retry, robots_ask_again, hs);
+}
+
+void crawl__host_stop(struct host_state *hs)
+{
+	loop_timer_stop(hs->crawl->loop, &hs->robots_retry);
+}
+
 static int robots_task(void *arg, void **result)
 {
 	struct host_state *hs = arg;
@@ -302,8 +330,13 @@ static int robots_task(void *arg, void **result)
 	int rc = fetch(c->fetcher, url, &o, &fut);
 	if (rc == 0)
 		rc = task_await(fut, (void **)&resp);
-	if (rc != CRAWL_ECANCELLED)
+	if (rc != CRAWL_ECANCELLED && robots_unavailable(rc, resp) &&
+	    ++hs->robots_tries < CRAWL_ROBOTS_TRIES && c->state != CRAWL_CANCELLED) {
+		hs->robots_state = ROBOTS_FETCHING; /* not pending: the timer re-lists it */
+		loop_timer_after(c->loop, &hs->robots_retry, c->spec.robots_retry);
+	} else if (rc != CRAWL_ECANCELLED) {
 		robots_set(hs, robots_from(c, rc, resp));
+	}
 	future_unref(fut);
 	*result = NULL;
 	return 0;

@@ -1440,6 +1440,52 @@ static void test_http_robots(void **state)
 	env_fini(&e);
 }
 
+/* RFC 9309 2.3.1.4: a robots.txt answering 5xx holds its host's URLs and is
+ * asked again after robots_retry; after CRAWL_ROBOTS_TRIES such answers the
+ * host is disallowed. */
+static void test_http_robots_unavailable(void **state)
+{
+	(void)state;
+	struct env e;
+	env_init(&e, NULL);
+	env_server(&e, NULL,
+	           (const char *const[]){"--pages", "6", "--links", "3", "--robots-fail", "2", NULL});
+	char seed[96];
+	const char *const seeds[] = {seed_root(&e, seed, sizeof seed)};
+	struct crawl_spec s;
+	spec_init(&s, seeds, 1);
+	s.allow_private = 1;
+	s.robots_retry = 0.1;
+	struct rec rc = {0};
+	uint64_t t0 = loop_update_time(e.loop);
+	run_crawl(&e, &s, &rc);
+	/* Two 503s, each waited out, then rules: every page, none refused. */
+	assert_int_equal(rc.n, 6);
+	for (size_t i = 0; i < rc.n; i++) {
+		assert_int_equal(rc.r[i].error, 0);
+		assert_int_equal(rc.r[i].status, 200);
+	}
+	assert_true(loop_now(e.loop) - t0 >= 200000000u);
+	rec_free(&rc);
+	env_stop_server(&e);
+
+	/* Never available: after the last try the host is disallowed. */
+	env_server(&e, NULL,
+	           (const char *const[]){"--pages", "6", "--links", "3", "--robots-fail", "100", NULL});
+	const char *const seeds2[] = {seed_root(&e, seed, sizeof seed)};
+	spec_init(&s, seeds2, 1);
+	s.allow_private = 1;
+	s.robots_retry = 0.05;
+	t0 = loop_update_time(e.loop);
+	run_crawl(&e, &s, &rc);
+	assert_int_equal(rc.n, 1);
+	assert_int_equal(rc.r[0].error, CRAWL_EROBOTS);
+	assert_int_equal(rc.r[0].status, 0);
+	assert_true(loop_now(e.loop) - t0 >= (CRAWL_ROBOTS_TRIES - 1) * 50000000u);
+	rec_free(&rc);
+	env_fini(&e);
+}
+
 static void test_http_crawl_delay(void **state)
 {
 	(void)state;
@@ -1658,7 +1704,7 @@ int main(void)
 	    T(test_sim_batch_size),   T(test_sim_depth_batches), T(test_sim_pause_resume),
 	    T(test_sim_cancel),       T(test_sim_free_running),  T(test_sim_save_restore),
 	    T(test_restore_corrupt),  T(test_bad_specs),         T(test_http_exact_count),
-	    T(test_http_robots),      T(test_http_crawl_delay),  T(test_http_statuses),
+	    T(test_http_robots),      T(test_http_robots_unavailable), T(test_http_crawl_delay),  T(test_http_statuses),
 	    T(test_http_broken_html), T(test_mixed_seeds),       T(test_cancel_during_robots),
 	};
 	int failed =

@@ -51,7 +51,7 @@ static char huge_fill[HUGE_CHUNK]; /* the bytes of /huge and /reset */
 
 struct opts {
 	const char *addr, *port_file, *robots_file;
-	long port, pages, links, page_size, max_seconds;
+	long port, pages, links, page_size, max_seconds, robots_fail;
 	bool private_links;
 };
 
@@ -62,6 +62,7 @@ struct server {
 	char origin[80]; /* "http://127.0.0.1:PORT", for absolute links */
 	char *robots;    /* --robots content, or NULL for the default */
 	size_t robots_len;
+	long robots_served; /* requests for /robots.txt so far */
 	char plain[sizeof(gzip_line) * GZIP_REPEAT]; /* the /gzip text ... */
 	unsigned char gz[1024];                      /* ... and its gzip form */
 	size_t plain_len, gz_len;
@@ -374,7 +375,9 @@ static void h_chunked(const struct call *c)
 
 static void h_robots(const struct call *c)
 {
-	if (c->srv->robots != NULL)
+	if (c->srv->robots_served++ < c->srv->o.robots_fail)
+		reply_text(c->req, 503, "robots.txt is unavailable for now\n");
+	else if (c->srv->robots != NULL)
 		reply(c->req, HTTP_OK, ct_text, c->srv->robots, c->srv->robots_len);
 	else
 		reply_text(c->req, HTTP_OK, default_robots);
@@ -603,6 +606,7 @@ static void usage(FILE *f)
 	           "  --links N         links per generated page, 1..1000 (default 10)\n"
 	           "  --page-size B     approximate body size of a page (default 8192)\n"
 	           "  --robots FILE     serve FILE as /robots.txt\n"
+	           "  --robots-fail N   answer the first N requests for /robots.txt with 503\n"
 	           "  --private-links   page 0 also links to /private/x (for robots tests)\n"
 	           "  --max-seconds N   exit by itself after N seconds (default 600)\n"
 	           "  --help            this text\n");
@@ -620,7 +624,7 @@ static bool is_loopback(const char *addr)
 
 /* clang-format off */
 enum { O_ADDR, O_PORT_FILE, O_ROBOTS, O_PORT, O_PAGES, O_LINKS, O_PAGE_SIZE, O_MAX_SECONDS,
-       O_PRIVATE, O_HELP };
+       O_ROBOTS_FAIL, O_PRIVATE, O_HELP };
 /* clang-format on */
 
 /* 0 to run, 1 after --help, -1 after a usage error (already reported). */
@@ -632,14 +636,16 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{"robots", 1, NULL, O_ROBOTS},		{"port", 1, NULL, O_PORT},
 		{"pages", 1, NULL, O_PAGES},		{"links", 1, NULL, O_LINKS},
 		{"page-size", 1, NULL, O_PAGE_SIZE},	{"max-seconds", 1, NULL, O_MAX_SECONDS},
+		{"robots-fail", 1, NULL, O_ROBOTS_FAIL},
 		{"private-links", 0, NULL, O_PRIVATE},	{"help", 0, NULL, O_HELP},
 		{NULL, 0, NULL, 0},
 	};
 	/* clang-format on */
 	static const long lim[][2] = {
-	    {0, 65535}, {1, 1000000}, {1, 1000}, {0, 16 << 20}, {1, 86400}};
+	    {0, 65535}, {1, 1000000}, {1, 1000}, {0, 16 << 20}, {1, 86400}, {0, 1000000}};
 	const char **strs[] = {&o->addr, &o->port_file, &o->robots_file};
-	long *nums[] = {&o->port, &o->pages, &o->links, &o->page_size, &o->max_seconds};
+	long *nums[] = {&o->port,      &o->pages,	&o->links,
+			&o->page_size, &o->max_seconds, &o->robots_fail};
 	int c;
 
 	*o = (struct opts){
@@ -647,7 +653,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (c >= O_ADDR && c <= O_ROBOTS) {
 			*strs[c] = optarg;
-		} else if (c >= O_PORT && c <= O_MAX_SECONDS) {
+		} else if (c >= O_PORT && c <= O_ROBOTS_FAIL) {
 			if (!parse_long(optarg, lim[c - O_PORT][0], lim[c - O_PORT][1],
 			                nums[c - O_PORT])) {
 				fprintf(stderr,
