@@ -1,6 +1,7 @@
 /* The systemd notify protocol for real: a Unix datagram socket stands in
  * for systemd, crawld is started with NOTIFY_SOCKET pointing at it, and the
- * test reads READY=1, STATUS=..., WATCHDOG=1 and, after SIGTERM, STOPPING=1. */
+ * test reads READY=1, STATUS=..., WATCHDOG=1, RELOADING=1 and READY=1 around
+ * a SIGHUP, and, after SIGTERM, STOPPING=1. */
 #include <errno.h>
 #include <poll.h>
 #include <setjmp.h>
@@ -99,6 +100,9 @@ static void test_notify_sequence(void **state)
 	int ready = wait_for(e.fd, "READY=1", seen, sizeof seen);
 	int status = wait_for(e.fd, "STATUS=", seen, sizeof seen);
 	int watchdog = wait_for(e.fd, "WATCHDOG=1", seen, sizeof seen);
+	kill(e.pid, SIGHUP);
+	int reloading = wait_for(e.fd, "RELOADING=1", seen, sizeof seen);
+	int reloaded = wait_for(e.fd, "READY=1", seen, sizeof seen);
 	kill(e.pid, SIGTERM);
 	int stopping = wait_for(e.fd, "STOPPING=1", seen, sizeof seen);
 	int ws = 0;
@@ -112,10 +116,13 @@ static void test_notify_sequence(void **state)
 	assert_true(ready);
 	assert_true(status);
 	assert_true(watchdog);
+	assert_true(reloading);
+	assert_true(reloaded);
 	assert_true(stopping);
 	/* in that order */
 	const char *r = strstr(seen, "READY=1"), *s = strstr(r, "STATUS="), *w = strstr(s, "WATCHDOG=1"),
-		   *st = strstr(w, "STOPPING=1");
+		   *rl = strstr(w, "RELOADING=1"), *rd = rl ? strstr(rl, "READY=1") : NULL,
+		   *st = rd ? strstr(rd, "STOPPING=1") : NULL;
 	assert_non_null(st);
 	assert_true(WIFEXITED(ws));
 	assert_int_equal(WEXITSTATUS(ws), 0);
