@@ -33,6 +33,11 @@ OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all
 SAN_LDFLAGS := -fsanitize=address,undefined
 endif
+ifeq ($(SAN),fuzz)
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all
+SAN_LDFLAGS := -fsanitize=address,undefined
+endif
 ifeq ($(SWITCH),ucontext)
 PROJ_CFLAGS += -DCORO_UCONTEXT
 endif
@@ -63,7 +68,7 @@ PROGS := $(if $(wildcard daemon/crawld.c),$(BUILD)/crawld) \
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all deps test check run bench install uninstall clean format cross-check
+.PHONY: all deps test check run bench install uninstall clean format cross-check fuzz
 
 all: deps-check $(LIBCRAWL) $(PROGS) $(EXAMPLES) $(TESTS) $(BENCHES)
 
@@ -127,6 +132,18 @@ bench: deps
 	@scripts/bench.sh $(BUILD)
 	@scripts/bench_tasks.sh $(BUILD)
 	@scripts/bench_fetch.sh $(BUILD)
+
+# libFuzzer targets for the parsers of outside input (clang), each run for
+# FUZZ_SECONDS; not part of make test.
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+FUZZ_SECONDS ?= 20
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang SAN=fuzz \
+		$(FUZZ_SRC:fuzz/%.c=build-fuzz/fuzz/%)
+	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+$(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(LIBCRAWL)
+	$(CC) -fsanitize=fuzzer $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 # The aarch64 switch, cross-built and run under qemu-user (installs the tools).
 cross-check:

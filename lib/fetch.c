@@ -107,6 +107,8 @@ void fetch__succeed(future_t *f)
 }
 
 static void set_message(struct fetch_response *r, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void set_message(struct fetch_response *r, const char *fmt, va_list ap)
 {
 	char buf[1024];
 	vsnprintf(buf, sizeof buf, fmt, ap);
